@@ -1,0 +1,27 @@
+# vhdboot — top-level build.
+#   make          build build/vhdboot.efi and build/vhdtool
+#   make deps     install the Debian packages the project needs (run by the targets that need them)
+#   make test     every test; ends with "N passed, N failed", non-zero exit on failure
+#   make demo     boot a Debian kernel from a differencing VHD under QEMU+OVMF
+#   make bench    print throughput figures (not a test)
+#   make fuzz     run the fuzz targets (FUZZ_SECONDS per target)
+
+BUILD   := build
+HOSTCC  ?= gcc
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+.PHONY: all deps test demo bench fuzz clean
+all: $(BUILD)/vhdtool $(BUILD)/vhdboot.efi
+
+deps:
+	@tools/install-deps.sh
+
+# Portable core sources (format/ and fs/), shared by the host and EFI builds.
+CORE_SRCS := $(wildcard format/*.c) $(wildcard fs/*.c)
+
+include tools/tools.mk
+include efi/efi.mk
+include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)

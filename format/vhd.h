@@ -1,0 +1,159 @@
+/* vhdboot: public API of the VHD core — layers, chains, creation.
+ *
+ * Layout of format/ (one concern per file):
+ *   vhd_struct.h   packed on-disk structs with offset asserts
+ *   vhd_footer.c   footer parse/validate/checksum/size rule, header parse
+ *   vhd_chs.c      CHS geometry (spec algorithm)
+ *   vhd_layer.c    one VHD file as a block source (read coalescing, BAT, bitmaps)
+ *   vhd_write.c    writes and crash-consistent block allocation
+ *   vhd_locator.c  parent locator decoding, lexical path resolution
+ *   vhd_chain.c    opening a file and its whole parent chain
+ *   vhd_create.c   creating fixed/dynamic/differencing images
+ *
+ * Paths inside the core are UTF-8, volume-absolute, with '\' separators,
+ * e.g. "\vms\lab\child.vhd". The platform's opener maps them to real files. */
+#ifndef VB_VHD_H
+#define VB_VHD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "diag.h"
+#include "source.h"
+
+#define VB_SECTOR 512u
+#define VB_MAX_DISK_SIZE (2040ULL << 30)   /* 2040 GiB */
+#define VB_MAX_CHAIN_DEPTH 32u
+#define VB_PATH_MAX 1024u
+
+enum vb_disk_type { VB_DISK_FIXED = 2, VB_DISK_DYNAMIC = 3, VB_DISK_DIFF = 4 };
+
+typedef struct vb_geometry {
+    uint16_t cylinders;
+    uint8_t heads;
+    uint8_t sectors;
+} vb_geometry;
+
+/* Everything parsed from a footer (+ header for dynamic/differencing). */
+typedef struct vb_vhd_info {
+    enum vb_disk_type type;
+    uint64_t disk_size;        /* bytes the disk exposes (after the creator size rule) */
+    uint64_t current_size;     /* footer field */
+    uint64_t original_size;    /* footer field */
+    vb_geometry geometry;
+    char creator_app[5];       /* NUL-terminated, raw 4 bytes */
+    uint32_t creator_version;
+    uint32_t creator_host_os;
+    uint32_t timestamp;
+    uint8_t uuid[16];          /* raw footer bytes, never reformatted */
+    uint8_t saved_state;
+    bool short_footer;         /* old 511-byte footer */
+    bool footer_from_copy;     /* trailing footer damaged, copy at 0 used (read-only open) */
+    uint64_t footer_offset;    /* where the trailing footer lives */
+    /* dynamic / differencing only */
+    uint64_t header_offset;
+    uint64_t bat_offset;
+    uint32_t bat_entries;      /* max table entries */
+    uint32_t block_size;       /* bytes */
+    uint32_t bitmap_size;      /* bytes, rounded to 512 */
+    uint32_t allocated_blocks;
+    uint8_t parent_uuid[16];
+    uint32_t parent_timestamp;
+    char parent_name[VB_PATH_MAX]; /* UTF-8 of the header's UTF-16BE name */
+} vb_vhd_info;
+
+/* One decoded parent locator. */
+typedef struct vb_locator {
+    char code[5];              /* "W2ru", "W2ku", "MacX", ... */
+    uint32_t data_space;       /* as stored */
+    uint32_t data_length;
+    uint64_t data_offset;
+    char path[VB_PATH_MAX];    /* decoded, UTF-8; empty when undecodable */
+} vb_locator;
+
+typedef struct vb_layer vb_layer;
+
+enum vb_open_flags {
+    VB_OPEN_WRITABLE = 1u << 0,   /* allow writes to this layer (top layer only) */
+    VB_OPEN_USE_FOOTER_COPY = 1u << 1, /* accept a damaged trailing footer if the copy at 0 is intact (read-only) */
+};
+
+/* Opens one VHD file over its file source. name is used in messages only.
+ * Does not resolve the parent. On success *out owns nothing of file: the
+ * caller keeps file alive and closes it after vb_layer_close. */
+vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_layer **out, vb_diag *diag);
+/* Sets the source that reads of absent sectors of a differencing layer go to. */
+void vb_layer_set_parent(vb_layer *layer, vb_source *parent);
+/* The layer as a block source (size = disk size). Valid until vb_layer_close. */
+vb_source *vb_layer_source(vb_layer *layer);
+const vb_vhd_info *vb_layer_info(const vb_layer *layer);
+/* Number of parent locators, and the i-th decoded one. */
+unsigned vb_layer_locator_count(const vb_layer *layer);
+const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i);
+/* Full structural check beyond what open enforces (block overlaps, slack,
+ * locators, bitmap vs data). Writes one line per problem through report,
+ * returns VB_OK when nothing is wrong. */
+vb_status vb_layer_check(vb_layer *layer, void (*report)(void *ctx, const char *line), void *ctx);
+/* Whether the block of a sector is allocated / whether a sector is present in this file. */
+bool vb_layer_sector_present(vb_layer *layer, uint64_t sector);
+void vb_layer_close(vb_layer *layer);
+
+/* Footer/header primitives (also used by tests and vhdtool). */
+uint32_t vb_vhd_checksum(const uint8_t *buf, size_t len, size_t checksum_offset);
+vb_geometry vb_chs_for_sectors(uint64_t total_sectors);
+/* Disk size from a footer by the creator rule (see vhd-format.md). */
+uint64_t vb_footer_disk_size(const uint8_t footer[512]);
+/* Parses and validates a 512-byte footer; name for messages. */
+vb_status vb_footer_parse(const uint8_t footer[512], const char *name, vb_vhd_info *info, vb_diag *diag);
+
+/* ---- Chains ---- */
+
+/* How the platform opens files. path is volume-absolute ("\a\b.vhd").
+ * Returns VB_ERR_NOT_FOUND when the file does not exist. */
+typedef struct vb_opener {
+    void *ctx;
+    vb_status (*open)(void *ctx, const char *path, bool writable, vb_source *out);
+} vb_opener;
+
+typedef struct vb_chain vb_chain;
+
+/* Opens path and all its parents. Only the top layer is opened writable (when
+ * flags has VB_OPEN_WRITABLE); parents are always read-only. On failure diag
+ * names the file, the paths tried and why. */
+vb_status vb_chain_open(const vb_opener *opener, const char *path, unsigned flags, vb_chain **out, vb_diag *diag);
+/* The chain as one block source (the top layer). */
+vb_source *vb_chain_source(vb_chain *chain);
+unsigned vb_chain_depth(const vb_chain *chain);
+/* Layer i (0 = top) and its volume-absolute path. */
+vb_layer *vb_chain_layer(vb_chain *chain, unsigned i);
+const char *vb_chain_path(const vb_chain *chain, unsigned i);
+void vb_chain_close(vb_chain *chain);
+
+/* Resolves rel (a locator path, '\' or '/' separated, may start with ".\" or
+ * contain "..") against the folder of child_path, lexically. Drive letters and
+ * "\\?\" prefixes are stripped from absolute paths. Result is volume-absolute.
+ * VB_ERR_PATH_ESCAPES_ROOT if ".." climbs above the root. */
+vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, size_t cap);
+/* Parent candidates in the order they should be tried (W2ru, W2ku, MacX,
+ * header name's last component), de-duplicated. Returns the count. */
+unsigned vb_parent_candidates(const vb_layer *layer, const char *child_path, char out[][VB_PATH_MAX], unsigned max);
+
+/* ---- Creation ---- */
+
+typedef struct vb_create_params {
+    enum vb_disk_type type;
+    uint64_t size;              /* bytes; rounded to the CHS size for fixed/dynamic? no: exact, must be sector multiple */
+    uint32_t block_size;        /* dynamic/diff; 0 = 2 MiB */
+    const uint8_t *uuid;        /* 16 bytes; NULL = caller must fill later (tests pass one) */
+    uint32_t timestamp;         /* seconds since 2000-01-01 */
+    /* differencing only: */
+    const vb_vhd_info *parent;  /* the parent's info (UUID, size, timestamp) */
+    const char *parent_abs;     /* W2ku and header name, '\' separated, e.g. "C:\vms\base.vhd" or "\vms\base.vhd" */
+    const char *parent_rel;     /* W2ru, e.g. ".\base.vhd" */
+} vb_create_params;
+
+/* Writes a new empty image into dst (an empty, writable, growable source).
+ * Fixed images: writes only the footer at size (the caller zero-fills data). */
+vb_status vb_vhd_create(vb_source *dst, const vb_create_params *params, vb_diag *diag);
+
+#endif

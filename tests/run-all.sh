@@ -1,0 +1,41 @@
+#!/bin/bash
+# Runs every test program given on the command line (or the default groups)
+# and tallies their TAP-style lines: "ok ..." passes, "not ok ..." fails,
+# "ok ... # SKIP ..." is skipped. A program that exits non-zero without
+# reporting a failure counts as one failure. Ends with "N passed, N failed".
+set -u
+passed=0 failed=0 skipped=0
+failures=()
+logdir=${TEST_LOG_DIR:-build/test-logs}
+mkdir -p "$logdir"
+
+for prog in "$@"; do
+    name=$(basename "$prog")
+    log="$logdir/$name.log"
+    echo "=== $prog"
+    start=$(date +%s)
+    if [[ $prog == *.sh ]]; then cmd=(bash "$prog"); else cmd=("$prog"); fi
+    CMOCKA_MESSAGE_OUTPUT=TAP "${cmd[@]}" >"$log" 2>&1
+    rc=$?
+    p=$(grep -cE '^ok ' "$log" | tr -d ' ')
+    s=$(grep -cE '^ok .*# (SKIP|skip)' "$log" | tr -d ' ')
+    f=$(grep -cE '^not ok ' "$log" | tr -d ' ')
+    p=$((p - s))
+    grep -E '^(not ok|ok .*# SKIP|ok .*# skip|#)' "$log" | sed 's/^/    /' | head -200
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "    not ok $name exited with status $rc without reporting a failure; last lines:"
+        tail -n 15 "$log" | sed 's/^/      | /'
+    fi
+    [ "$f" -gt 0 ] && failures+=("$prog (log: $log)")
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    echo "    -> $p passed, $f failed, $s skipped in $(( $(date +%s) - start ))s"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failing programs:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,44 @@
+# Tests: cmocka unit tests (plain and ASan+UBSan), host shell tests, QEMU+OVMF integration.
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+ASAN_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRCS))
+UNIT_SUPPORT := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+HOST_TESTS := $(sort $(wildcard tests/host/*.sh))
+INTEGRATION_TESTS := $(sort $(wildcard tests/integration/test_*.sh))
+
+ASAN_CC     := clang
+ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined -DVB_VERSION='"test"'
+
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(call host_obj,$(HOST_LIB_SRCS) $(CORE_SRCS))
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_LIB_SRCS) $(CORE_SRCS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka
+
+.PHONY: test-build unit integration
+test-build: deps all $(UNIT_BINS) $(ASAN_BINS) $(TEST_EFI_APPS)
+
+# TEST_GROUPS narrows the run: unit, asan, host, integration (default: all).
+TEST_GROUPS ?= unit asan host integration
+TEST_PROGS := $(if $(filter unit,$(TEST_GROUPS)),$(UNIT_BINS)) \
+              $(if $(filter asan,$(TEST_GROUPS)),$(ASAN_BINS)) \
+              $(if $(filter host,$(TEST_GROUPS)),$(HOST_TESTS)) \
+              $(if $(filter integration,$(TEST_GROUPS)),$(INTEGRATION_TESTS))
+
+test: test-build
+	@tests/run-all.sh $(TEST_PROGS)
+
+unit:
+	@$(MAKE) --no-print-directory test TEST_GROUPS="unit asan"
+
+integration:
+	@$(MAKE) --no-print-directory test TEST_GROUPS=integration
+
+bench: deps all
+	@tests/bench/run.sh
+
+demo: deps all
+	@tests/integration/demo.sh

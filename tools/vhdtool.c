@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { puts("vhdtool " VB_VERSION); return 0; }
