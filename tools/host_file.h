@@ -1,0 +1,25 @@
+/* vhdboot: host (POSIX) glue — a file as a block source, and the chain opener.
+ *
+ * Host paths map to core paths by making them absolute and turning '/' into
+ * '\': /work/x/child.vhd <-> \work\x\child.vhd. */
+#ifndef VB_HOST_FILE_H
+#define VB_HOST_FILE_H
+
+#include <stdbool.h>
+#include "format/vhd.h"
+
+/* Opens a host file as a growable block source (writes past the end extend it).
+ * Returns VB_ERR_NOT_FOUND if it does not exist, VB_ERR_IO otherwise. */
+vb_status host_file_open(const char *host_path, bool writable, vb_source *out);
+/* Creates (truncating) a host file as a writable, growable block source. */
+vb_status host_file_create(const char *host_path, vb_source *out);
+/* An opener whose paths are host paths converted as above. */
+extern const vb_opener host_opener;
+/* Converts a host path (relative or absolute) to a core path; false if too long. */
+bool host_to_core_path(const char *host_path, char *out, size_t cap);
+/* Converts a core path back to a host path. */
+bool core_to_host_path(const char *core_path, char *out, size_t cap);
+/* Opens a VHD chain from a host path (host_opener), with diag on failure. */
+vb_status host_chain_open(const char *host_path, unsigned flags, vb_chain **out, vb_diag *diag);
+
+#endif
