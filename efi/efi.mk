@@ -39,3 +39,8 @@ $(foreach s,$(TEST_EFI_SRCS),$(eval $(EFI_OBJ)/$(basename $(notdir $(s))).so: $(
 
 .SECONDARY:
 -include $(shell find $(EFI_OBJ) -name '*.d' 2>/dev/null)
+
+# The loader's portable parts (no <efi.h>) are unit-tested on the host:
+# link them into tests/unit/test_config.c's programs.
+LOADER_PORTABLE_SRCS := loader/config.c loader/options.c
+$(BUILD)/tests/test_config $(BUILD)/tests-asan/test_config: $(LOADER_PORTABLE_SRCS)

@@ -1,0 +1,75 @@
+/* vhdboot: the boot configuration (vhdboot.conf and load options).
+ *
+ * Portable: no <efi.h>, so tests/unit/test_config.c runs it on the host.
+ *
+ * File format (UTF-8, optional BOM, LF or CRLF, '#' starts a comment):
+ *   timeout N            seconds before the default entry boots (0 = at once)
+ *   default ID           the entry booted when the countdown ends
+ *   entry ID             starts an entry; the lines after it belong to it
+ *     title TEXT         what the menu shows (default: the ID)
+ *     vhd PATH           the VHD: \path on the loader's volume (a path
+ *                        without a leading '\' is relative to the loader's
+ *                        folder), or NAME:\path on the volume whose label is
+ *                        NAME, or GUID:\path on the partition whose GPT
+ *                        PARTUUID is GUID (LABEL=NAME:\path and
+ *                        PARTUUID=GUID:\path force the meaning)
+ *     efi PATH           inner boot file (default: the usual removable path,
+ *                        then the Windows boot manager)
+ *     write MODE         persistent | volatile | readonly (default persistent) */
+#ifndef VB_LOADER_CONFIG_H
+#define VB_LOADER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "format/diag.h"
+
+#define VB_CONFIG_MAX_ENTRIES 16u
+#define VB_CONFIG_ID_MAX 64u
+#define VB_CONFIG_TITLE_MAX 128u
+#define VB_CONFIG_VOLUME_MAX 80u
+#define VB_CONFIG_PATH_MAX 512u
+#define VB_CONFIG_DEFAULT_TIMEOUT 5u
+#define VB_CONFIG_MAX_TIMEOUT 86400u
+
+enum vb_write_mode { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY };
+
+/* Which volume holds the VHD. */
+enum vb_volume_kind { VB_VOLUME_SELF, VB_VOLUME_LABEL, VB_VOLUME_PARTUUID };
+
+typedef struct vb_boot_entry {
+    char id[VB_CONFIG_ID_MAX];
+    char title[VB_CONFIG_TITLE_MAX];
+    enum vb_volume_kind volume_kind;
+    char volume[VB_CONFIG_VOLUME_MAX];   /* label or PARTUUID text; empty for SELF */
+    char vhd[VB_CONFIG_PATH_MAX];        /* '\' separated; relative = from the loader's folder */
+    char efi[VB_CONFIG_PATH_MAX];        /* empty = the defaults */
+    enum vb_write_mode write;
+    unsigned line;                       /* line of the `entry` keyword (0 for load options) */
+} vb_boot_entry;
+
+typedef struct vb_config {
+    unsigned timeout;                    /* seconds */
+    unsigned default_index;
+    unsigned count;
+    vb_boot_entry entries[VB_CONFIG_MAX_ENTRIES];
+} vb_config;
+
+/* Parses a configuration file of len bytes (need not be NUL-terminated).
+ * name is the file name used in messages. On error diag says e.g.
+ * "\EFI\vhdboot\vhdboot.conf: line 7: unknown keyword 'foo'" and the status
+ * is VB_ERR_CONFIG. Returns VB_OK with *cfg filled otherwise. */
+vb_status vb_config_parse(const char *text, size_t len, const char *name, vb_config *cfg, vb_diag *diag);
+
+/* Fills *cfg with one entry that boots spec (a `vhd` value) at once, as
+ * given in the load options. Returns VB_ERR_CONFIG (diag set) if spec is bad. */
+vb_status vb_config_single(const char *spec, vb_config *cfg, vb_diag *diag);
+
+/* Splits a `vhd` value into volume kind, volume name and path into entry.
+ * Returns VB_ERR_CONFIG with a reason in *why when the value is malformed. */
+vb_status vb_config_set_vhd(vb_boot_entry *entry, const char *value, const char **why);
+
+/* The text of a write mode: "persistent", "volatile" or "readonly". */
+const char *vb_write_mode_name(enum vb_write_mode mode);
+
+#endif

@@ -1,0 +1,125 @@
+/* vhdboot: picks the VHD path out of the load options (portable). */
+#include "options.h"
+#include "format/bytes.h"
+
+static bool is_blank(uint16_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Lowercases an ASCII letter, leaves anything else. */
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Whether the UTF-8 word ends with the lowercase ASCII suffix, ignoring case. */
+static bool ends_with(const char *word, size_t len, const char *suffix)
+{
+    size_t n = vb_strlen(suffix);
+    if (len < n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(word[len - n + i]) != suffix[i])
+            return false;
+    return true;
+}
+
+/* Appends code point cp as UTF-8 to out at *len; returns false when full. */
+static bool put_utf8(char *out, size_t cap, size_t *len, uint32_t cp)
+{
+    uint8_t b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (uint8_t)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (uint8_t)(0xc0 | cp >> 6);
+        b[1] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (uint8_t)(0xe0 | cp >> 12);
+        b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        b[0] = (uint8_t)(0xf0 | cp >> 18);
+        b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
+        b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
+        b[3] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    if (*len + n >= cap)
+        return false;
+    vb_memcpy(out + *len, b, n);
+    *len += n;
+    return true;
+}
+
+/* Reads one argument (optionally "quoted") starting at *pos, as UTF-8 into
+ * out. Returns false on malformed text, a control character or overflow. */
+static bool next_word(const uint16_t *u, size_t count, size_t *pos, char *out, size_t cap, size_t *len)
+{
+    bool quoted = false;
+    *len = 0;
+    if (*pos < count && u[*pos] == '"') {
+        quoted = true;
+        (*pos)++;
+    }
+    while (*pos < count && u[*pos] != 0) {
+        uint32_t c = u[*pos];
+        if (quoted ? c == '"' : is_blank((uint16_t)c)) {
+            if (quoted)
+                (*pos)++;
+            break;
+        }
+        (*pos)++;
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c >= 0xd800 && c <= 0xdbff) {
+            if (*pos >= count || u[*pos] < 0xdc00 || u[*pos] > 0xdfff)
+                return false;
+            c = 0x10000 + ((c - 0xd800) << 10) + (u[*pos] - 0xdc00u);
+            (*pos)++;
+        } else if (c >= 0xdc00 && c <= 0xdfff) {
+            return false;
+        }
+        if (!put_utf8(out, cap, len, c))
+            return false;
+    }
+    out[*len] = '\0';
+    return true;
+}
+
+/* Whether a UTF-8 word of len bytes looks like a path to a VHD. */
+static bool looks_like_path(const char *word, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (word[i] == '\\' || word[i] == '/')
+            return true;
+    return ends_with(word, len, ".vhd") || ends_with(word, len, ".vhdx");
+}
+
+bool vb_options_vhd_path(const uint16_t *units, size_t count, char *out, size_t cap)
+{
+    size_t pos = 0, len;
+    unsigned index = 0;
+    if (!units || cap == 0)
+        return false;
+    out[0] = '\0';
+    while (pos < count && units[pos] != 0 && index < 2) {
+        if (is_blank(units[pos])) {
+            pos++;
+            continue;
+        }
+        if (!next_word(units, count, &pos, out, cap, &len))
+            break;
+        /* Word 0 is the program name unless it is itself the path (boot
+         * entry data carries no program name); word 1 must be the path. */
+        if (looks_like_path(out, len) && !(index == 0 && ends_with(out, len, ".efi")))
+            return true;
+        index++;
+    }
+    out[0] = '\0';
+    return false;
+}
