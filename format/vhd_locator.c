@@ -290,6 +290,11 @@ vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, si
     size_t len = 0;
     bool absolute;
     const char *rest = strip_volume(rel, &absolute);
+    const char *c = rest;
+    while (is_sep(*c))
+        c++;
+    if (!*c)
+        return VB_ERR_INVALID_ARG; /* no file name at all */
     vb_status st;
     if (!absolute) {
         /* the child's folder: everything before its last separator */
