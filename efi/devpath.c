@@ -1,0 +1,77 @@
+/* vhdboot: device-path helpers (see devpath.h). */
+#include <efi.h>
+#include <efilib.h>
+#include "devpath.h"
+
+UINTN efi_devpath_body_size(const EFI_DEVICE_PATH *path)
+{
+    const EFI_DEVICE_PATH *node = path;
+    while (!IsDevicePathEnd(node))
+        node = NextDevicePathNode(node);
+    return (UINTN)((const UINT8 *)node - (const UINT8 *)path);
+}
+
+bool efi_devpath_has_prefix(const EFI_DEVICE_PATH *path, const EFI_DEVICE_PATH *prefix)
+{
+    UINTN a = efi_devpath_body_size(path), b = efi_devpath_body_size(prefix);
+    return a > b && CompareMem((void *)path, (void *)prefix, b) == 0;
+}
+
+EFI_DEVICE_PATH *efi_devpath_parent(const EFI_DEVICE_PATH *path)
+{
+    const EFI_DEVICE_PATH *node = path, *last = NULL;
+    while (!IsDevicePathEnd(node)) {
+        last = node;
+        node = NextDevicePathNode(node);
+    }
+    if (!last)
+        return NULL;
+    UINTN body = (UINTN)((const UINT8 *)last - (const UINT8 *)path);
+    EFI_DEVICE_PATH *copy = AllocatePool(body + sizeof(EFI_DEVICE_PATH));
+    if (!copy)
+        return NULL;
+    CopyMem(copy, (void *)path, body);
+    EFI_DEVICE_PATH *end = (EFI_DEVICE_PATH *)((UINT8 *)copy + body);
+    SetDevicePathEndNode(end);
+    return copy;
+}
+
+/* Appends the lowercase hex of n bytes (from the most significant) to *p. */
+static void put_hex(char **p, const UINT8 *bytes, int n, bool reverse)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < n; i++) {
+        UINT8 b = bytes[reverse ? n - 1 - i : i];
+        *(*p)++ = digits[b >> 4];
+        *(*p)++ = digits[b & 15];
+    }
+}
+
+bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37])
+{
+    const HARDDRIVE_DEVICE_PATH *found = NULL;
+    for (const EFI_DEVICE_PATH *node = path; !IsDevicePathEnd(node); node = NextDevicePathNode(node)) {
+        if (DevicePathType(node) == MEDIA_DEVICE_PATH && DevicePathSubType(node) == MEDIA_HARDDRIVE_DP &&
+            (UINTN)DevicePathNodeLength(node) >= sizeof(HARDDRIVE_DEVICE_PATH)) {
+            const HARDDRIVE_DEVICE_PATH *hd = (const HARDDRIVE_DEVICE_PATH *)node;
+            if (hd->SignatureType == SIGNATURE_TYPE_GUID)
+                found = hd;
+        }
+    }
+    if (!found)
+        return false;
+    /* GUID text: the first three fields are stored little-endian. */
+    const UINT8 *g = found->Signature;
+    char *p = out;
+    put_hex(&p, g, 4, true);
+    *p++ = '-';
+    put_hex(&p, g + 4, 2, true);
+    *p++ = '-';
+    put_hex(&p, g + 6, 2, true);
+    *p++ = '-';
+    put_hex(&p, g + 8, 2, false);
+    *p++ = '-';
+    put_hex(&p, g + 10, 6, false);
+    *p = '\0';
+    return true;
+}

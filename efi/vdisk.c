@@ -1,0 +1,176 @@
+/* vhdboot: EFI_BLOCK_IO_PROTOCOL over a block source (see vdisk.h). */
+#include <efi.h>
+#include <efilib.h>
+#include <stddef.h>
+#include "vdisk.h"
+#include "status.h"
+#include "format/platform.h"
+
+#define VDISK_BLOCK 512u
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct efi_vdisk {
+    EFI_BLOCK_IO_PROTOCOL block_io;
+    EFI_BLOCK_IO_MEDIA media;
+    EFI_DEVICE_PATH *path;     /* pool memory */
+    EFI_HANDLE handle;
+    vb_source *disk;
+};
+
+/* Vendor hardware node + end node appended to the host partition's path. */
+typedef struct {
+    VENDOR_DEVICE_PATH vendor;
+    UINT8 uuid[16];
+    EFI_DEVICE_PATH end;
+} __attribute__((packed)) vdisk_path_tail;
+_Static_assert(offsetof(vdisk_path_tail, uuid) == 20, "vendor data follows the GUID");
+_Static_assert(sizeof(vdisk_path_tail) == 40, "vendor node is 36 bytes + end node");
+
+static EFI_GUID vdisk_guid = VB_VDISK_GUID;
+
+/* Checks a request against the spec's rules; returns EFI_SUCCESS when it is valid. */
+static EFI_STATUS check_request(struct efi_vdisk *d, UINT32 media_id, EFI_LBA lba, UINTN size, const void *buf)
+{
+    if (media_id != d->media.MediaId)
+        return EFI_MEDIA_CHANGED;
+    if (!buf)
+        return EFI_INVALID_PARAMETER;
+    if (size % VDISK_BLOCK != 0)
+        return EFI_BAD_BUFFER_SIZE;
+    if (lba > d->media.LastBlock)
+        return EFI_INVALID_PARAMETER;
+    if (size / VDISK_BLOCK > d->media.LastBlock - lba + 1)
+        return EFI_INVALID_PARAMETER;
+    return EFI_SUCCESS;
+}
+
+static EFI_STATUS EFIAPI vdisk_reset(EFI_BLOCK_IO_PROTOCOL *this, BOOLEAN extended)
+{
+    (void)this;
+    (void)extended;
+    return EFI_SUCCESS;
+}
+
+/* BlockIO ReadBlocks: reads whole blocks from the source. */
+static EFI_STATUS EFIAPI vdisk_read(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_id, EFI_LBA lba, UINTN size,
+                                    VOID *buf)
+{
+    if (!this)
+        return EFI_INVALID_PARAMETER;
+    struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
+    EFI_STATUS st = check_request(d, media_id, lba, size, buf);
+    if (st != EFI_SUCCESS || size == 0)
+        return st;
+    return efi_block_io_status(vb_source_read(d->disk, lba * VDISK_BLOCK, buf, size));
+}
+
+/* BlockIO WriteBlocks: writes whole blocks unless the disk is read-only. */
+static EFI_STATUS EFIAPI vdisk_write(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_id, EFI_LBA lba, UINTN size,
+                                     VOID *buf)
+{
+    if (!this)
+        return EFI_INVALID_PARAMETER;
+    struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
+    if (media_id == d->media.MediaId && d->media.ReadOnly)
+        return EFI_WRITE_PROTECTED;
+    EFI_STATUS st = check_request(d, media_id, lba, size, buf);
+    if (st != EFI_SUCCESS || size == 0)
+        return st;
+    return efi_block_io_status(vb_source_write(d->disk, lba * VDISK_BLOCK, buf, size));
+}
+
+/* BlockIO FlushBlocks: makes written data durable in the host file. */
+static EFI_STATUS EFIAPI vdisk_flush(EFI_BLOCK_IO_PROTOCOL *this)
+{
+    if (!this)
+        return EFI_INVALID_PARAMETER;
+    struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
+    if (d->media.ReadOnly)
+        return EFI_SUCCESS;
+    return efi_block_io_status(vb_source_flush(d->disk));
+}
+
+/* Builds host_path + vendor node; returns pool memory or NULL. */
+static EFI_DEVICE_PATH *build_path(const EFI_DEVICE_PATH *host_path, const uint8_t uuid[16])
+{
+    vdisk_path_tail tail;
+    SetMem(&tail, sizeof tail, 0);
+    tail.vendor.Header.Type = HARDWARE_DEVICE_PATH;
+    tail.vendor.Header.SubType = HW_VENDOR_DP;
+    SetDevicePathNodeLength(&tail.vendor.Header, sizeof tail.vendor + sizeof tail.uuid);
+    CopyMem(&tail.vendor.Guid, &vdisk_guid, sizeof(EFI_GUID));
+    CopyMem(tail.uuid, (void *)uuid, sizeof tail.uuid);
+    SetDevicePathEndNode(&tail.end);
+    if (!host_path)
+        return DuplicateDevicePath((EFI_DEVICE_PATH *)&tail);
+    return AppendDevicePath((EFI_DEVICE_PATH *)host_path, (EFI_DEVICE_PATH *)&tail);
+}
+
+vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
+                            bool read_only, efi_vdisk **out, vb_diag *diag)
+{
+    static UINT32 next_media_id = 0x76680001; /* distinct per install */
+    if (disk->size < VDISK_BLOCK || disk->size % VDISK_BLOCK != 0)
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "disk size %llu is not a whole number of sectors",
+                       (unsigned long long)disk->size);
+    struct efi_vdisk *d = vb_alloc(sizeof *d);
+    if (!d)
+        return vb_fail(diag, VB_ERR_NO_MEMORY, "out of memory for the virtual disk");
+    d->disk = disk;
+    d->media.MediaId = next_media_id++;
+    d->media.RemovableMedia = FALSE;
+    d->media.MediaPresent = TRUE;
+    d->media.LogicalPartition = FALSE;
+    d->media.ReadOnly = read_only ? TRUE : FALSE;
+    d->media.WriteCaching = FALSE;
+    d->media.BlockSize = VDISK_BLOCK;
+    d->media.IoAlign = 0;
+    d->media.LastBlock = disk->size / VDISK_BLOCK - 1;
+    d->media.LowestAlignedLba = 0;
+    d->media.LogicalBlocksPerPhysicalBlock = 1;
+    d->media.OptimalTransferLengthGranularity = 0;
+    d->block_io.Revision = EFI_BLOCK_IO_PROTOCOL_REVISION3;
+    d->block_io.Media = &d->media;
+    d->block_io.Reset = vdisk_reset;
+    d->block_io.ReadBlocks = vdisk_read;
+    d->block_io.WriteBlocks = vdisk_write;
+    d->block_io.FlushBlocks = vdisk_flush;
+    d->path = build_path(host_path, uuid);
+    if (!d->path) {
+        vb_free(d);
+        return vb_fail(diag, VB_ERR_NO_MEMORY, "out of memory for the virtual disk's device path");
+    }
+    EFI_STATUS st = BS->InstallMultipleProtocolInterfaces(&d->handle, &BlockIoProtocol, &d->block_io,
+                                                          &DevicePathProtocol, d->path, NULL);
+    if (st != EFI_SUCCESS) {
+        FreePool(d->path);
+        vb_free(d);
+        return vb_fail(diag, VB_ERR_IO, "cannot install the virtual disk: %s", efi_status_text(st));
+    }
+    /* Failure to connect only means no driver bound (e.g. unknown partitioning). */
+    BS->ConnectController(d->handle, NULL, NULL, TRUE);
+    *out = d;
+    return VB_OK;
+}
+
+EFI_HANDLE efi_vdisk_handle(const efi_vdisk *vdisk)
+{
+    return vdisk->handle;
+}
+
+EFI_DEVICE_PATH *efi_vdisk_device_path(const efi_vdisk *vdisk)
+{
+    return vdisk->path;
+}
+
+bool efi_vdisk_uninstall(efi_vdisk *vdisk)
+{
+    BS->DisconnectController(vdisk->handle, NULL, NULL);
+    EFI_STATUS st = BS->UninstallMultipleProtocolInterfaces(vdisk->handle, &BlockIoProtocol, &vdisk->block_io,
+                                                            &DevicePathProtocol, vdisk->path, NULL);
+    if (st != EFI_SUCCESS)
+        return false;
+    FreePool(vdisk->path);
+    vb_free(vdisk);
+    return true;
+}
