@@ -1,0 +1,149 @@
+/* vhdtool create: new fixed, dynamic or differencing images. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "tools/host_file.h"
+#include "tools/vhdtool.h"
+
+static const char usage[] =
+    "usage: vhdtool create fixed|dynamic SIZE FILE [--block-size N]\n"
+    "       vhdtool create diff --parent PARENT FILE\n"
+    "\n"
+    "Creates a new VHD (an existing FILE is refused).\n"
+    "  fixed     SIZE bytes of data (sparse zeros) followed by the footer\n"
+    "  dynamic   an empty sparse image; blocks are allocated on first write\n"
+    "  diff      a differencing child of PARENT: same size and block size, parent\n"
+    "            UUID from PARENT's footer, locators W2ku (absolute path, '\\'\n"
+    "            separated, no drive letter) and W2ru (relative to FILE's folder)\n"
+    "SIZE and N take K, M, G, T suffixes (binary) or S (512-byte sectors).\n"
+    "\n"
+    "options:\n"
+    "  --block-size N   dynamic block size (default 2M; a power of two)\n"
+    "  --parent PARENT  parent image of a differencing disk\n"
+    "  -h, --help       this text\n"
+    "exit status: 0 created, 1 failed, 2 usage error\n";
+
+/* Creates FILE from params (fills the UUID and timestamp); for fixed images
+ * extends the data area with a sparse ftruncate first. Returns an exit code. */
+static int create_file(const char *file, vb_create_params *params)
+{
+    uint8_t uuid[16];
+    if (!vt_random_uuid(uuid))
+        return vt_error("cannot read random bytes from /dev/urandom for the UUID");
+    params->uuid = uuid;
+    params->timestamp = vt_vhd_timestamp_now();
+
+    if (access(file, F_OK) == 0)
+        return vt_error("%s: already exists (remove it first)", file);
+    vb_source dst;
+    vb_status st = host_file_create(file, &dst);
+    if (st != VB_OK)
+        return vt_error("%s: cannot create: %s", file, vb_status_message(st));
+    vb_diag diag;
+    vt_diag_clear(&diag);
+    st = vb_vhd_create(&dst, params, &diag);
+    if (st == VB_OK)
+        st = vb_source_flush(&dst);
+    vb_source_close(&dst);
+    if (st != VB_OK) {
+        unlink(file);
+        return vt_diag_error(&diag, st, file);
+    }
+    return VT_EXIT_OK;
+}
+
+/* Creates a differencing child of parent_path at file. Returns an exit code. */
+static int create_diff(const char *parent_path, const char *file)
+{
+    vb_diag diag;
+    vt_diag_clear(&diag);
+    vb_chain *chain;
+    vb_status st = host_chain_open(parent_path, 0, &chain, &diag);
+    if (st != VB_OK)
+        return vt_diag_error(&diag, st, parent_path);
+    vb_vhd_info parent = *vb_layer_info(vb_chain_layer(chain, 0));
+    vb_chain_close(chain);
+
+    char abs_path[VB_PATH_MAX], rel_path[VB_PATH_MAX];
+    if (!vt_windows_absolute(parent_path, abs_path, sizeof(abs_path)) ||
+        !vt_windows_relative(file, parent_path, rel_path, sizeof(rel_path)))
+        return vt_error("%s: path too long or not resolvable for a locator", parent_path);
+
+    vb_create_params params;
+    memset(&params, 0, sizeof(params));
+    params.type = VB_DISK_DIFF;
+    params.size = parent.disk_size;
+    params.block_size = parent.type == VB_DISK_FIXED ? 0 : parent.block_size;
+    params.parent = &parent;
+    params.parent_abs = abs_path;
+    params.parent_rel = rel_path;
+    int rc = create_file(file, &params);
+    if (rc == VT_EXIT_OK)
+        printf("created %s: differencing, parent %s (%s)\n", file, abs_path, rel_path);
+    return rc;
+}
+
+int vt_cmd_create(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "block-size", required_argument, NULL, 'b' },
+        { "parent", required_argument, NULL, 'P' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint64_t block_size = 0;
+    const char *parent = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            if (!vt_parse_size(optarg, &block_size) || block_size > UINT32_MAX)
+                return vt_usage_error("create", "bad block size '%s'", optarg);
+            break;
+        case 'P': parent = optarg; break;
+        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
+        default: return vt_usage_error("create", "unknown option");
+        }
+    }
+    int rest = argc - optind;
+    if (rest < 1)
+        return vt_usage_error("create", "missing type (fixed, dynamic or diff)");
+    const char *type = argv[optind];
+    if (!strcmp(type, "diff") || !strcmp(type, "differencing")) {
+        if (!parent)
+            return vt_usage_error("create", "diff needs --parent PARENT");
+        if (rest != 2)
+            return vt_usage_error("create", "diff takes exactly one FILE");
+        if (block_size)
+            return vt_usage_error("create", "diff uses the parent's block size; --block-size not allowed");
+        return create_diff(parent, argv[optind + 1]);
+    }
+    vb_create_params params;
+    memset(&params, 0, sizeof(params));
+    if (!strcmp(type, "fixed"))
+        params.type = VB_DISK_FIXED;
+    else if (!strcmp(type, "dynamic"))
+        params.type = VB_DISK_DYNAMIC;
+    else
+        return vt_usage_error("create", "unknown type '%s' (fixed, dynamic or diff)", type);
+    if (parent)
+        return vt_usage_error("create", "--parent only applies to diff");
+    if (rest != 3)
+        return vt_usage_error("create", "%s needs SIZE and FILE", type);
+    if (!vt_parse_size(argv[optind + 1], &params.size) || params.size == 0)
+        return vt_usage_error("create", "bad size '%s'", argv[optind + 1]);
+    if (params.size % VB_SECTOR)
+        return vt_usage_error("create", "size %llu is not a multiple of 512", (unsigned long long)params.size);
+    if (params.type == VB_DISK_FIXED && block_size)
+        return vt_usage_error("create", "--block-size applies to dynamic images only");
+    params.block_size = (uint32_t)block_size;
+    const char *file = argv[optind + 2];
+    int rc = create_file(file, &params);
+    if (rc == VT_EXIT_OK) {
+        char human[64];
+        printf("created %s: %s, %s\n", file, type, vt_human_size(params.size, human, sizeof(human)));
+    }
+    return rc;
+}
