@@ -1,0 +1,38 @@
+/* vhdboot: CHS geometry of a disk, by the algorithm of the VHD specification. */
+#include "vhd.h"
+
+#define CHS_MAX_SECTORS (65535ull * 16 * 255)
+#define CHS_BIG_DISK (65535ull * 16 * 63)
+
+vb_geometry vb_chs_for_sectors(uint64_t total_sectors)
+{
+    /* Returns the geometry the spec assigns to a disk of total_sectors:
+     * 255 sectors/track for very large disks, otherwise the smallest of
+     * 17, 31, 63 sectors/track whose cylinder count fits in 1024 per head. */
+    uint64_t spt, heads, cyl_heads;
+    if (total_sectors > CHS_MAX_SECTORS)
+        total_sectors = CHS_MAX_SECTORS;
+    if (total_sectors >= CHS_BIG_DISK) {
+        spt = 255;
+        heads = 16;
+        cyl_heads = total_sectors / spt;
+    } else {
+        spt = 17;
+        cyl_heads = total_sectors / spt;
+        heads = (cyl_heads + 1023) / 1024;
+        if (heads < 4)
+            heads = 4;
+        if (cyl_heads >= heads * 1024 || heads > 16) {
+            spt = 31;
+            heads = 16;
+            cyl_heads = total_sectors / spt;
+        }
+        if (cyl_heads >= heads * 1024) {
+            spt = 63;
+            heads = 16;
+            cyl_heads = total_sectors / spt;
+        }
+    }
+    vb_geometry g = { (uint16_t)(cyl_heads / heads), (uint8_t)heads, (uint8_t)spt };
+    return g;
+}

@@ -1,0 +1,479 @@
+/* vhdboot: one VHD file as a block source — open/validate, coalesced reads,
+ * bitmap cache. Writes are in vhd_write.c, the full check in vhd_check.c.
+ *
+ * Reads walk the request block by block and group it into runs of one kind
+ * (zeros, this file, the parent); a run is extended while the next piece is
+ * the same kind at the next offset, and each run is one underlying read.
+ * Zero and parent runs span block boundaries. Data runs of this file break at
+ * a block boundary, because the next block's bitmap sits between two blocks'
+ * data even when the blocks are adjacent in the file.
+ *
+ * What open refuses (cheap, O(entries)): any BAT entry whose block would end
+ * past the footer or that overlaps the footer copy, the dynamic header or the
+ * BAT. Blocks overlapping each other and locator data are only reported by
+ * vb_layer_check (it needs a sort). */
+#include "bytes.h"
+#include "platform.h"
+#include "vhd_layer_internal.h"
+
+/* Whether [a, a+alen) and [b, b+blen) intersect (lengths small enough not to overflow). */
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* Reads the trailing footer (512 bytes, or the old 511-byte form when the
+ * file size is 512n+511) into layer->footer and parses it into layer->info.
+ * Returns the parse status. */
+static vb_status read_trailing_footer(vb_layer *layer, vb_diag *diag)
+{
+    uint64_t size = layer->file->size;
+    vb_status st;
+    if (size < VB_SHORT_FOOTER_SIZE)
+        return vb_fail(diag, VB_ERR_TRUNCATED, "%s: file is %llu bytes, too small to hold a VHD footer",
+                       layer->name, (unsigned long long)size);
+    if (size >= VB_FOOTER_SIZE) {
+        st = vb_source_read(layer->file, size - VB_FOOTER_SIZE, layer->footer, VB_FOOTER_SIZE);
+        if (st != VB_OK)
+            return vb_fail(diag, st, "%s: cannot read the footer", layer->name);
+        st = vb_footer_parse(layer->footer, layer->name, &layer->info, diag);
+        if (st == VB_OK)
+            layer->info.footer_offset = size - VB_FOOTER_SIZE;
+        if (st != VB_ERR_BAD_COOKIE || size % VB_SECTOR != VB_SHORT_FOOTER_SIZE)
+            return st;
+    }
+    /* Old 511-byte footer: the missing last byte is a reserved zero. */
+    vb_memset(layer->footer, 0, VB_FOOTER_SIZE);
+    st = vb_source_read(layer->file, size - VB_SHORT_FOOTER_SIZE, layer->footer, VB_SHORT_FOOTER_SIZE);
+    if (st != VB_OK)
+        return vb_fail(diag, st, "%s: cannot read the footer", layer->name);
+    st = vb_footer_parse(layer->footer, layer->name, &layer->info, diag);
+    if (st == VB_OK) {
+        layer->info.short_footer = true;
+        layer->info.footer_offset = size - VB_SHORT_FOOTER_SIZE;
+    }
+    return st;
+}
+
+/* Loads the footer; when the trailing one is damaged and the caller allows
+ * it (read-only open with VB_OPEN_USE_FOOTER_COPY), falls back to the copy
+ * at offset 0 of a dynamic/differencing file. Sets layer->data_end.
+ * Returns VB_OK or the trailing footer's error. */
+static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
+{
+    vb_status st = read_trailing_footer(layer, diag);
+    if (st == VB_OK) {
+        layer->data_end = layer->info.footer_offset;
+        return VB_OK;
+    }
+    if (!(flags & VB_OPEN_USE_FOOTER_COPY) || (flags & VB_OPEN_WRITABLE) || st == VB_ERR_IO ||
+        layer->file->size < VB_FOOTER_SIZE + VB_HEADER_SIZE)
+        return st;
+    uint8_t copy[VB_FOOTER_SIZE];
+    vb_vhd_info info;
+    if (vb_source_read(layer->file, 0, copy, sizeof(copy)) != VB_OK ||
+        vb_footer_parse(copy, layer->name, &info, NULL) != VB_OK || info.type == VB_DISK_FIXED)
+        return st;
+    /* The file may end anywhere (e.g. a crash right after writing a new
+     * block): blocks only have to lie inside the file. */
+    vb_memcpy(layer->footer, copy, sizeof(copy));
+    layer->info = info;
+    layer->info.footer_from_copy = true;
+    layer->info.footer_offset = (layer->file->size - VB_FOOTER_SIZE) / VB_SECTOR * VB_SECTOR;
+    layer->data_end = layer->file->size;
+    if (diag) {
+        diag->status = VB_OK;
+        diag->text[0] = '\0';
+    }
+    return VB_OK;
+}
+
+/* Checks every BAT entry covering the disk: the block (bitmap + data) must
+ * end before the footer and must not overlap the footer copy, the header or
+ * the BAT. Counts allocated blocks. Returns VB_OK or VB_ERR_BAD_BAT_ENTRY. */
+static vb_status validate_bat(vb_layer *layer, uint64_t bat_region, vb_diag *diag)
+{
+    vb_vhd_info *info = &layer->info;
+    uint64_t block_bytes = (uint64_t)info->bitmap_size + info->block_size;
+    info->allocated_blocks = 0;
+    for (uint32_t i = 0; i < layer->block_count; i++) {
+        uint32_t entry = vb_bat_get(layer, i);
+        if (entry == VB_BAT_UNUSED)
+            continue;
+        uint64_t start = (uint64_t)entry * VB_SECTOR; /* < 2^41: no overflow below */
+        if (start > layer->data_end || block_bytes > layer->data_end - start)
+            return vb_fail(diag, VB_ERR_BAD_BAT_ENTRY,
+                           "%s: block %u at offset %llu (%llu bytes with its bitmap) extends past the footer at %llu",
+                           layer->name, i, (unsigned long long)start, (unsigned long long)block_bytes,
+                           (unsigned long long)layer->data_end);
+        if (ranges_overlap(start, block_bytes, 0, VB_FOOTER_SIZE) ||
+            ranges_overlap(start, block_bytes, info->header_offset, VB_HEADER_SIZE) ||
+            ranges_overlap(start, block_bytes, info->bat_offset, bat_region))
+            return vb_fail(diag, VB_ERR_BAD_BAT_ENTRY,
+                           "%s: block %u at offset %llu overlaps the footer copy, dynamic header or block table",
+                           layer->name, i, (unsigned long long)start);
+        info->allocated_blocks++;
+    }
+    return VB_OK;
+}
+
+/* Reads and validates the dynamic header, loads and validates the BAT and
+ * decodes the parent locators. Returns VB_OK or the specific error. */
+static vb_status open_dynamic(vb_layer *layer, vb_diag *diag)
+{
+    vb_vhd_info *info = &layer->info;
+    uint64_t hdr = info->header_offset;
+    if (hdr < VB_FOOTER_SIZE || hdr > layer->data_end || layer->data_end - hdr < VB_HEADER_SIZE)
+        return vb_fail(diag, VB_ERR_BAD_DATA_OFFSET,
+                       "%s: dynamic header offset %llu is outside the file (footer at %llu)",
+                       layer->name, (unsigned long long)hdr, (unsigned long long)layer->data_end);
+    vb_status st = vb_source_read(layer->file, hdr, layer->header, VB_HEADER_SIZE);
+    if (st != VB_OK)
+        return vb_fail(diag, st, "%s: cannot read the dynamic header", layer->name);
+    st = vb_header_parse(layer->header, layer->name, info, &layer->parent_name_bad, diag);
+    if (st != VB_OK)
+        return st;
+
+    /* The whole table as declared (max entries) must lie inside the file. */
+    uint64_t bat_region = ((uint64_t)info->bat_entries * 4 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+    uint64_t bat = info->bat_offset;
+    if (bat < VB_FOOTER_SIZE || bat > layer->data_end || bat_region > layer->data_end - bat)
+        return vb_fail(diag, VB_ERR_BAD_TABLE,
+                       "%s: block table at offset %llu (%llu bytes) does not fit between the footer copy and the footer at %llu",
+                       layer->name, (unsigned long long)bat, (unsigned long long)bat_region,
+                       (unsigned long long)layer->data_end);
+    if (ranges_overlap(bat, bat_region, hdr, VB_HEADER_SIZE))
+        return vb_fail(diag, VB_ERR_BAD_TABLE, "%s: block table at offset %llu overlaps the dynamic header at %llu",
+                       layer->name, (unsigned long long)bat, (unsigned long long)hdr);
+
+    /* Only the entries that cover the disk are loaded (bounded by the disk
+     * size, never by the header's count), rounded up to whole sectors. */
+    layer->block_count = (uint32_t)((info->disk_size + info->block_size - 1) / info->block_size);
+    layer->bat_bytes = (layer->block_count * 4 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+    layer->sectors_per_block = info->block_size / VB_SECTOR;
+    layer->bat = vb_alloc(layer->bat_bytes);
+    if (!layer->bat)
+        return vb_fail(diag, VB_ERR_NO_MEMORY, "%s: no memory for a block table of %u bytes", layer->name,
+                       layer->bat_bytes);
+    st = vb_source_read(layer->file, bat, layer->bat, layer->bat_bytes);
+    if (st != VB_OK)
+        return vb_fail(diag, st, "%s: cannot read the block table", layer->name);
+    st = validate_bat(layer, bat_region, diag);
+    if (st != VB_OK)
+        return st;
+
+    vb_diag local;
+    st = vb_locators_decode(layer->file, layer->name, layer->header, layer->data_end, layer->locators,
+                            &layer->locator_count, &local);
+    if (st != VB_OK) {
+        layer->locator_count = 0;
+        if (info->type == VB_DISK_DIFF)
+            return vb_fail(diag, st, "%s", local.text);
+        /* A dynamic disk never uses its locators: remember for vb_layer_check. */
+        layer->locator_status = st;
+        vb_strlcpy(layer->locator_error, local.text, sizeof(layer->locator_error));
+    }
+
+    /* The copy at 0 should equal the footer; if not, the first allocation rewrites it. */
+    uint8_t copy[VB_FOOTER_SIZE];
+    if (!info->footer_from_copy) {
+        st = vb_source_read(layer->file, 0, copy, sizeof(copy));
+        if (st != VB_OK)
+            return vb_fail(diag, st, "%s: cannot read the footer copy", layer->name);
+        layer->copy_stale = vb_memcmp(copy, layer->footer, VB_FOOTER_SIZE) != 0;
+    }
+    return VB_OK;
+}
+
+vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_layer **out, vb_diag *diag)
+{
+    if (!out || !file || !file->read)
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: no file to open", name ? name : "(unnamed)");
+    *out = NULL;
+    vb_layer *layer = vb_alloc(sizeof(*layer));
+    if (!layer)
+        return vb_fail(diag, VB_ERR_NO_MEMORY, "%s: no memory for a VHD layer", name ? name : "(unnamed)");
+    vb_strlcpy(layer->name, name ? name : "(unnamed)", sizeof(layer->name));
+    layer->file = file;
+    layer->writable = (flags & VB_OPEN_WRITABLE) != 0;
+    vb_status st = VB_OK;
+    if (layer->writable && !file->write) {
+        st = vb_fail(diag, VB_ERR_WRITE_PROTECTED, "%s: file is read-only, cannot open it for writing", layer->name);
+        goto fail;
+    }
+    st = load_footer(layer, flags, diag);
+    if (st != VB_OK)
+        goto fail;
+    if (layer->info.type == VB_DISK_FIXED) {
+        if (layer->info.disk_size > layer->info.footer_offset) {
+            st = vb_fail(diag, VB_ERR_TRUNCATED, "%s: fixed disk of %llu bytes but only %llu bytes before the footer",
+                         layer->name, (unsigned long long)layer->info.disk_size,
+                         (unsigned long long)layer->info.footer_offset);
+            goto fail;
+        }
+    } else {
+        st = open_dynamic(layer, diag);
+        if (st != VB_OK)
+            goto fail;
+    }
+    layer->self.size = layer->info.disk_size;
+    layer->self.ctx = layer;
+    layer->self.read = vb_layer_read;
+    layer->self.write = layer->writable ? vb_layer_write : NULL;
+    layer->self.flush = vb_layer_flush;
+    layer->self.close = NULL;
+    *out = layer;
+    return VB_OK;
+fail:
+    vb_layer_close(layer);
+    return st;
+}
+
+void vb_layer_close(vb_layer *layer)
+{
+    if (!layer)
+        return;
+    for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++)
+        vb_free(layer->slots[i].bits);
+    vb_free(layer->bat);
+    vb_free(layer->block_buf);
+    vb_free(layer);
+}
+
+void vb_layer_set_parent(vb_layer *layer, vb_source *parent)
+{
+    layer->parent = parent;
+}
+
+vb_source *vb_layer_source(vb_layer *layer)
+{
+    return &layer->self;
+}
+
+const vb_vhd_info *vb_layer_info(const vb_layer *layer)
+{
+    return &layer->info;
+}
+
+unsigned vb_layer_locator_count(const vb_layer *layer)
+{
+    return layer->locator_count;
+}
+
+const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i)
+{
+    return i < layer->locator_count ? &layer->locators[i] : NULL;
+}
+
+/* Picks the cache slot for a block: its own, else an empty one, else the
+ * least recently used. Returns the slot (never NULL). */
+static vb_bitmap_slot *bitmap_slot(vb_layer *layer, uint32_t block, bool *hit)
+{
+    vb_bitmap_slot *victim = &layer->slots[0];
+    layer->use_clock++;
+    for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++) {
+        vb_bitmap_slot *s = &layer->slots[i];
+        if (s->valid && s->block == block) {
+            s->last_use = layer->use_clock;
+            *hit = true;
+            return s;
+        }
+        if (victim->valid && (!s->valid || s->last_use < victim->last_use))
+            victim = s;
+    }
+    *hit = false;
+    return victim;
+}
+
+vb_status vb_layer_bitmap(vb_layer *layer, uint32_t block, uint8_t **bits)
+{
+    bool hit;
+    vb_bitmap_slot *s = bitmap_slot(layer, block, &hit);
+    if (!hit) {
+        if (!s->bits && !(s->bits = vb_alloc(layer->info.bitmap_size)))
+            return VB_ERR_NO_MEMORY;
+        s->valid = false;
+        uint64_t at = (uint64_t)vb_bat_get(layer, block) * VB_SECTOR;
+        vb_status st = vb_source_read(layer->file, at, s->bits, layer->info.bitmap_size);
+        if (st != VB_OK)
+            return st;
+        s->valid = true;
+        s->block = block;
+        s->last_use = layer->use_clock;
+    }
+    *bits = s->bits;
+    return VB_OK;
+}
+
+void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits)
+{
+    bool hit;
+    vb_bitmap_slot *s = bitmap_slot(layer, block, &hit);
+    if (!s->bits && !(s->bits = vb_alloc(layer->info.bitmap_size)))
+        return; /* not cached: it will be read back from the file */
+    vb_memcpy(s->bits, bits, layer->info.bitmap_size);
+    s->valid = true;
+    s->block = block;
+    s->last_use = layer->use_clock;
+}
+
+void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block)
+{
+    for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++)
+        if (layer->slots[i].valid && layer->slots[i].block == block)
+            layer->slots[i].valid = false;
+}
+
+bool vb_layer_sector_present(vb_layer *layer, uint64_t sector)
+{
+    if (sector >= layer->info.disk_size / VB_SECTOR)
+        return false;
+    if (layer->info.type == VB_DISK_FIXED)
+        return true;
+    uint32_t block = (uint32_t)(sector / layer->sectors_per_block);
+    if (vb_bat_get(layer, block) == VB_BAT_UNUSED)
+        return false;
+    if (layer->info.type == VB_DISK_DYNAMIC)
+        return true;
+    uint8_t *bits;
+    if (vb_layer_bitmap(layer, block, &bits) != VB_OK)
+        return false;
+    return vb_bitmap_test(bits, (uint32_t)(sector % layer->sectors_per_block));
+}
+
+/* ---- reads ---- */
+
+enum run_kind { RUN_NONE, RUN_ZERO, RUN_FILE, RUN_PARENT };
+
+/* A pending piece of a read: `len` bytes for dst, from `from` in the file
+ * (RUN_FILE) or at disk offset `from` in the parent (RUN_PARENT). */
+typedef struct read_run {
+    enum run_kind kind;
+    uint64_t from;
+    uint8_t *dst;
+    size_t len;
+} read_run;
+
+/* Performs a pending run with one underlying read. Returns the read status. */
+static vb_status run_flush(vb_layer *layer, read_run *run)
+{
+    vb_status st = VB_OK;
+    switch (run->kind) {
+    case RUN_ZERO:
+        vb_memset(run->dst, 0, run->len);
+        break;
+    case RUN_FILE:
+        st = vb_source_read(layer->file, run->from, run->dst, run->len);
+        break;
+    case RUN_PARENT:
+        st = layer->parent ? vb_source_read(layer->parent, run->from, run->dst, run->len) : VB_ERR_PARENT_NOT_FOUND;
+        break;
+    case RUN_NONE:
+        break;
+    }
+    run->kind = RUN_NONE;
+    return st;
+}
+
+/* Appends a piece to the pending run when it continues it, otherwise
+ * performs the pending run and starts a new one. Returns the status. */
+static vb_status run_add(vb_layer *layer, read_run *run, enum run_kind kind, uint64_t from, uint8_t *dst, size_t len)
+{
+    if (run->kind == kind && (kind == RUN_ZERO || run->from + run->len == from)) {
+        run->len += len;
+        return VB_OK;
+    }
+    vb_status st = run_flush(layer, run);
+    run->kind = kind;
+    run->from = from;
+    run->dst = dst;
+    run->len = len;
+    return st;
+}
+
+/* Returns the first sector in [first, end) whose bit differs from `value`
+ * (end when none does). Skips whole bytes of 0x00/0xFF. */
+static uint32_t bitmap_run_end(const uint8_t *bits, uint32_t first, uint32_t end, bool value)
+{
+    uint32_t s = first;
+    uint8_t same = value ? 0xFF : 0x00;
+    while (s < end) {
+        if ((s & 7) == 0 && end - s >= 8 && bits[s >> 3] == same) {
+            s += 8;
+            continue;
+        }
+        if (vb_bitmap_test(bits, s) != value)
+            break;
+        s++;
+    }
+    return s;
+}
+
+/* Reads from a dynamic or differencing layer, coalescing runs. */
+static vb_status read_sparse(vb_layer *layer, uint64_t offset, uint8_t *dst, size_t len)
+{
+    const vb_vhd_info *info = &layer->info;
+    bool diff = info->type == VB_DISK_DIFF;
+    read_run run = { RUN_NONE, 0, NULL, 0 };
+    vb_status st = VB_OK;
+    while (len > 0) {
+        uint32_t block = (uint32_t)(offset / info->block_size);
+        uint32_t in_block = (uint32_t)(offset % info->block_size);
+        size_t piece = info->block_size - in_block;
+        if (piece > len)
+            piece = len;
+        uint32_t entry = vb_bat_get(layer, block);
+        enum run_kind kind;
+        uint64_t from;
+        if (entry == VB_BAT_UNUSED) {
+            kind = diff ? RUN_PARENT : RUN_ZERO;
+            from = offset;
+        } else {
+            kind = RUN_FILE;
+            from = (uint64_t)entry * VB_SECTOR + info->bitmap_size + in_block;
+            if (diff) {
+                uint8_t *bits;
+                st = vb_layer_bitmap(layer, block, &bits);
+                if (st != VB_OK)
+                    break;
+                uint32_t first = in_block / VB_SECTOR;
+                uint32_t last = (uint32_t)((in_block + piece - 1) / VB_SECTOR);
+                bool present = vb_bitmap_test(bits, first);
+                uint32_t end = bitmap_run_end(bits, first + 1, last + 1, present);
+                size_t span = (size_t)end * VB_SECTOR - in_block;
+                if (span < piece)
+                    piece = span;
+                if (!present) {
+                    kind = RUN_PARENT;
+                    from = offset;
+                }
+            }
+        }
+        st = run_add(layer, &run, kind, from, dst, piece);
+        if (st != VB_OK)
+            break;
+        offset += piece;
+        dst += piece;
+        len -= piece;
+    }
+    vb_status flushed = run_flush(layer, &run);
+    return st != VB_OK ? st : flushed;
+}
+
+vb_status vb_layer_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+    vb_layer *layer = ctx;
+    if (offset > layer->info.disk_size || len > layer->info.disk_size - offset)
+        return VB_ERR_OUT_OF_RANGE;
+    if (len == 0)
+        return VB_OK;
+    if (layer->info.type == VB_DISK_FIXED)
+        return vb_source_read(layer->file, offset, buf, len);
+    return read_sparse(layer, offset, buf, len);
+}
+
+vb_status vb_layer_flush(void *ctx)
+{
+    vb_layer *layer = ctx;
+    return vb_source_flush(layer->file);
+}

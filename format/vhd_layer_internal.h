@@ -1,0 +1,90 @@
+/* vhdboot: the VHD layer object, shared by vhd_layer.c, vhd_write.c and
+ * vhd_check.c (not part of the public API). */
+#ifndef VB_VHD_LAYER_INTERNAL_H
+#define VB_VHD_LAYER_INTERNAL_H
+
+#include "vhd.h"
+#include "vhd_internal.h"
+#include "vhd_struct.h"
+#include "bytes.h"
+
+/* Sane block sizes: Windows and QEMU use 2 MiB, old Virtual PC 512 KiB. */
+#define VB_MIN_BLOCK_SIZE (4u << 10)
+#define VB_MAX_BLOCK_SIZE (256u << 20)
+/* At most this many BAT entries are loaded (32 MiB of BAT): with blocks of
+ * 512 KiB or more that covers every legal disk size. */
+#define VB_MAX_BAT_ENTRIES (1u << 23)
+/* Bitmap cache: this many blocks' bitmaps are kept, least recently used evicted. */
+#define VB_BITMAP_SLOTS 16u
+
+typedef struct vb_bitmap_slot {
+    uint8_t *bits;            /* bitmap_size bytes, NULL until first use */
+    uint32_t block;
+    uint32_t last_use;
+    bool valid;
+} vb_bitmap_slot;
+
+struct vb_layer {
+    vb_source self;           /* the layer as a block source (ctx = this layer) */
+    vb_source *file;          /* the VHD file (not owned) */
+    vb_source *parent;        /* differencing: where absent sectors come from */
+    char name[VB_PATH_MAX];   /* for messages */
+    bool writable;
+    vb_vhd_info info;
+    uint8_t footer[VB_FOOTER_SIZE];   /* raw footer as it is (re)written */
+    uint8_t header[VB_HEADER_SIZE];   /* raw dynamic header */
+    uint64_t data_end;        /* blocks must end at or before this offset */
+    bool copy_stale;          /* footer copy at 0 differs from the footer */
+    bool parent_name_bad;     /* header name could not be decoded */
+    /* dynamic / differencing */
+    uint32_t block_count;     /* BAT entries covering the disk */
+    uint8_t *bat;             /* raw big-endian BAT, bat_bytes long */
+    uint32_t bat_bytes;       /* block_count * 4 rounded up to a sector */
+    uint32_t sectors_per_block;
+    vb_bitmap_slot slots[VB_BITMAP_SLOTS];
+    uint32_t use_clock;
+    uint8_t *block_buf;       /* scratch for new blocks (vhd_write.c), lazily allocated */
+    size_t block_buf_size;
+    vb_locator locators[VB_MAX_LOCATORS];
+    unsigned locator_count;
+    vb_status locator_status; /* why decoding failed (dynamic disks only; check reports it) */
+    char locator_error[VB_DIAG_TEXT_MAX];
+};
+
+/* Returns the BAT entry of a block (VB_BAT_UNUSED when unallocated). */
+static inline uint32_t vb_bat_get(const vb_layer *layer, uint32_t block)
+{
+    return vb_be32(layer->bat + (size_t)block * 4);
+}
+
+/* Whether bit `sector` of a block bitmap is set (most significant bit first). */
+static inline bool vb_bitmap_test(const uint8_t *bits, uint32_t sector)
+{
+    return (bits[sector >> 3] & (0x80u >> (sector & 7))) != 0;
+}
+
+/* Sets bit `sector` of a block bitmap (most significant bit first). */
+static inline void vb_bitmap_set(uint8_t *bits, uint32_t sector)
+{
+    bits[sector >> 3] |= (uint8_t)(0x80u >> (sector & 7));
+}
+
+/* Parses and validates a 1024-byte dynamic header into info (block size,
+ * BAT offset/entries, parent fields) against the disk size in info.
+ * Returns VB_OK or the specific error with diag naming the file. */
+vb_status vb_header_parse(const uint8_t header[VB_HEADER_SIZE], const char *name,
+                          vb_vhd_info *info, bool *name_bad, vb_diag *diag);
+/* Returns the cached bitmap of an allocated block, loading it if needed. */
+vb_status vb_layer_bitmap(vb_layer *layer, uint32_t block, uint8_t **bits);
+/* Puts a freshly built bitmap for a block into the cache. */
+void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits);
+/* Drops a block's cached bitmap (after a failed bitmap write). */
+void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block);
+/* vb_source read of a layer: any byte offset and length inside the disk. */
+vb_status vb_layer_read(void *ctx, uint64_t offset, void *buf, size_t len);
+/* vb_source write of a layer (vhd_write.c). */
+vb_status vb_layer_write(void *ctx, uint64_t offset, const void *buf, size_t len);
+/* vb_source flush of a layer: flushes the file. */
+vb_status vb_layer_flush(void *ctx);
+
+#endif

@@ -1,0 +1,218 @@
+/* vhdboot: writes to one VHD layer, never to its parent.
+ *
+ * Fixed disks are written in place. In dynamic and differencing disks, a
+ * write to an allocated block writes the data, then sets the bitmap bits of
+ * the written sectors (one write of the bitmap sectors that changed). A write
+ * to an unallocated block allocates it at the old footer position (sector
+ * aligned; block data is not padded to 4 KiB like Windows does): the whole
+ * block (bitmap + data, zeros where nothing was written) is written first,
+ * then the footer after it, then the one BAT sector holding the entry — a
+ * crash at any point leaves a file whose BAT only references complete
+ * blocks, and whose footer copy at 0 still describes it.
+ *
+ * Unaligned writes (offset or length not a multiple of 512) are supported by
+ * read-modify-write of the partial first/last sector through the layer (so
+ * parent data is preserved in a differencing disk). */
+#include "bytes.h"
+#include "platform.h"
+#include "vhd_layer_internal.h"
+
+/* New blocks are composed in a scratch buffer of at most this size. */
+#define VB_BLOCK_BUF_MAX ((4u << 20) + (64u << 10))
+
+/* Writes the data of an allocated block, then sets and writes the bitmap
+ * bits of the written sectors. Returns the first failing status. */
+static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
+{
+    const vb_vhd_info *info = &layer->info;
+    uint64_t start = (uint64_t)vb_bat_get(layer, block) * VB_SECTOR;
+    vb_status st = vb_source_write(layer->file, start + info->bitmap_size + in_block, src, len);
+    if (st != VB_OK)
+        return st;
+    uint8_t *bits;
+    st = vb_layer_bitmap(layer, block, &bits);
+    if (st != VB_OK)
+        return st;
+    uint32_t first = in_block / VB_SECTOR, end = first + (uint32_t)(len / VB_SECTOR);
+    bool changed = false;
+    for (uint32_t s = first; s < end; s++) {
+        if (!vb_bitmap_test(bits, s)) {
+            vb_bitmap_set(bits, s);
+            changed = true;
+        }
+    }
+    if (!changed)
+        return VB_OK;
+    uint32_t first_sector = first / 8 / VB_SECTOR, last_sector = (end - 1) / 8 / VB_SECTOR;
+    st = vb_source_write(layer->file, start + (uint64_t)first_sector * VB_SECTOR, bits + first_sector * VB_SECTOR,
+                         (size_t)(last_sector - first_sector + 1) * VB_SECTOR);
+    if (st != VB_OK)
+        vb_layer_bitmap_forget(layer, block); /* the file still has the old bits */
+    return st;
+}
+
+/* Returns the scratch buffer for composing new blocks (allocated once). */
+static uint8_t *block_buffer(vb_layer *layer)
+{
+    if (!layer->block_buf) {
+        uint64_t whole = (uint64_t)layer->info.bitmap_size + layer->info.block_size;
+        size_t size = whole < VB_BLOCK_BUF_MAX ? (size_t)whole : VB_BLOCK_BUF_MAX;
+        layer->block_buf = vb_alloc(size);
+        if (layer->block_buf)
+            layer->block_buf_size = size;
+    }
+    return layer->block_buf;
+}
+
+/* Writes a complete new block at `at`: bitmap with the bits of the written
+ * sectors set, data of [in_block, in_block+len) from src, zeros elsewhere.
+ * Composed piecewise in the scratch buffer. Returns the first failing status. */
+static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bits, uint32_t in_block,
+                                 const uint8_t *src, size_t len)
+{
+    uint8_t *buf = block_buffer(layer);
+    if (!buf)
+        return VB_ERR_NO_MEMORY;
+    uint64_t bitmap = layer->info.bitmap_size;
+    uint64_t total = bitmap + layer->info.block_size;
+    uint64_t data_from = bitmap + in_block, data_to = data_from + len;
+    for (uint64_t pos = 0; pos < total; pos += layer->block_buf_size) {
+        uint64_t piece = total - pos < layer->block_buf_size ? total - pos : layer->block_buf_size;
+        vb_memset(buf, 0, (size_t)piece);
+        if (pos < bitmap)
+            vb_memcpy(buf, bits + pos, (size_t)((bitmap - pos < piece) ? bitmap - pos : piece));
+        uint64_t lo = data_from > pos ? data_from : pos;
+        uint64_t hi = data_to < pos + piece ? data_to : pos + piece;
+        if (lo < hi)
+            vb_memcpy(buf + (lo - pos), src + (lo - data_from), (size_t)(hi - lo));
+        vb_status st = vb_source_write(layer->file, at + pos, buf, (size_t)piece);
+        if (st != VB_OK)
+            return st;
+    }
+    return VB_OK;
+}
+
+/* Allocates a block for a write of len bytes at in_block: block, footer, BAT
+ * sector, then (if it differed) the footer copy. Returns the status; on
+ * failure the BAT in memory and on disk still lacks the block. */
+static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
+{
+    vb_vhd_info *info = &layer->info;
+    uint64_t old_footer = info->footer_offset;
+    uint64_t at = (layer->data_end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+    uint64_t new_footer = at + info->bitmap_size + info->block_size;
+    if (at / VB_SECTOR >= VB_BAT_UNUSED || new_footer / VB_SECTOR >= VB_BAT_UNUSED)
+        return VB_ERR_NO_SPACE;
+
+    uint8_t *bits = vb_alloc(info->bitmap_size);
+    if (!bits)
+        return VB_ERR_NO_MEMORY;
+    for (uint32_t s = in_block / VB_SECTOR; s < (in_block + len) / VB_SECTOR; s++)
+        vb_bitmap_set(bits, s);
+
+    vb_status st = write_new_block(layer, at, bits, in_block, src, len);
+    if (st == VB_OK) {
+        st = vb_source_write(layer->file, new_footer, layer->footer, VB_FOOTER_SIZE);
+        if (st != VB_OK)
+            vb_source_write(layer->file, old_footer, layer->footer, VB_FOOTER_SIZE); /* best effort */
+    } else {
+        vb_source_write(layer->file, old_footer, layer->footer, VB_FOOTER_SIZE); /* best effort */
+    }
+    if (st != VB_OK)
+        goto out;
+    info->footer_offset = new_footer;
+    info->short_footer = false;
+    layer->data_end = new_footer;
+
+    uint32_t sector = block / (VB_SECTOR / 4);
+    uint8_t *entry = layer->bat + (size_t)block * 4;
+    vb_put_be32(entry, (uint32_t)(at / VB_SECTOR));
+    st = vb_source_write(layer->file, info->bat_offset + (uint64_t)sector * VB_SECTOR,
+                         layer->bat + (size_t)sector * VB_SECTOR, VB_SECTOR);
+    if (st != VB_OK) {
+        vb_put_be32(entry, VB_BAT_UNUSED);
+        goto out;
+    }
+    info->allocated_blocks++;
+    vb_layer_bitmap_store(layer, block, bits);
+    if (layer->copy_stale) {
+        st = vb_source_write(layer->file, 0, layer->footer, VB_FOOTER_SIZE);
+        if (st == VB_OK)
+            layer->copy_stale = false;
+    }
+out:
+    vb_free(bits);
+    return st;
+}
+
+/* Writes whole sectors (offset and len multiples of 512) to this layer. */
+static vb_status write_sectors(vb_layer *layer, uint64_t offset, const uint8_t *src, size_t len)
+{
+    const vb_vhd_info *info = &layer->info;
+    if (info->type == VB_DISK_FIXED)
+        return vb_source_write(layer->file, offset, src, len);
+    while (len > 0) {
+        uint32_t block = (uint32_t)(offset / info->block_size);
+        uint32_t in_block = (uint32_t)(offset % info->block_size);
+        size_t piece = info->block_size - in_block;
+        if (piece > len)
+            piece = len;
+        vb_status st = vb_bat_get(layer, block) == VB_BAT_UNUSED ? allocate_block(layer, block, in_block, src, piece)
+                                                                  : write_allocated(layer, block, in_block, src, piece);
+        if (st != VB_OK)
+            return st;
+        offset += piece;
+        src += piece;
+        len -= piece;
+    }
+    return VB_OK;
+}
+
+/* Read-modify-writes part of one sector: n bytes of src at byte `skip` of
+ * the sector at `sector_offset`. Returns the status. */
+static vb_status write_partial(vb_layer *layer, uint64_t sector_offset, size_t skip, const uint8_t *src, size_t n)
+{
+    uint8_t sector[VB_SECTOR];
+    vb_status st = vb_layer_read(layer, sector_offset, sector, VB_SECTOR);
+    if (st != VB_OK)
+        return st;
+    vb_memcpy(sector + skip, src, n);
+    return write_sectors(layer, sector_offset, sector, VB_SECTOR);
+}
+
+vb_status vb_layer_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    vb_layer *layer = ctx;
+    const uint8_t *src = buf;
+    if (!layer->writable)
+        return VB_ERR_WRITE_PROTECTED;
+    if (offset > layer->info.disk_size || len > layer->info.disk_size - offset)
+        return VB_ERR_OUT_OF_RANGE;
+    if (len == 0)
+        return VB_OK;
+    if (layer->info.type == VB_DISK_FIXED)
+        return vb_source_write(layer->file, offset, src, len);
+    vb_status st;
+    size_t head = (size_t)(offset % VB_SECTOR);
+    if (head) {
+        size_t n = VB_SECTOR - head < len ? VB_SECTOR - head : len;
+        st = write_partial(layer, offset - head, head, src, n);
+        if (st != VB_OK)
+            return st;
+        offset += n;
+        src += n;
+        len -= n;
+    }
+    size_t whole = len / VB_SECTOR * VB_SECTOR;
+    if (whole) {
+        st = write_sectors(layer, offset, src, whole);
+        if (st != VB_OK)
+            return st;
+        offset += whole;
+        src += whole;
+        len -= whole;
+    }
+    if (len)
+        return write_partial(layer, offset, 0, src, len);
+    return VB_OK;
+}
