@@ -18,9 +18,10 @@ for prog in "$@"; do
     CMOCKA_MESSAGE_OUTPUT=TAP "${cmd[@]}" >"$log" 2>&1
     rc=$?
     p=$(grep -cE '^ok ' "$log" | tr -d ' ')
-    s=$(grep -cE '^ok .*# (SKIP|skip)' "$log" | tr -d ' ')
-    f=$(grep -cE '^not ok ' "$log" | tr -d ' ')
-    p=$((p - s))
+    # cmocka's skip() prints "not ok N # SKIP": a skip, not a failure.
+    s=$(grep -cE '^(not )?ok .*# (SKIP|skip)' "$log" | tr -d ' ')
+    f=$(grep -E '^not ok ' "$log" | grep -cvE '# (SKIP|skip)' | tr -d ' ')
+    p=$((p - $(grep -cE '^ok .*# (SKIP|skip)' "$log" | tr -d ' ')))
     grep -E '^(not ok|ok .*# SKIP|ok .*# skip|#)' "$log" | sed 's/^/    /' | head -200
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
