@@ -110,17 +110,25 @@ static unsigned check_file_and_chain(const char *file)
     vb_source src;
     vb_layer *layer;
     vb_status st = vt_layer_open(file, 0, &src, &layer, &diag);
+    unsigned problems = 0, flags = 0;
     if (st != VB_OK) {
         printf("%s\n", diag.text[0] ? diag.text : vb_status_message(st));
-        return 1;
+        /* Go on with the footer copy when it is intact, to report the rest. */
+        vt_diag_clear(&diag);
+        if (vt_layer_open(file, VB_OPEN_USE_FOOTER_COPY, &src, &layer, &diag) != VB_OK)
+            return 1;
+        printf("%s: the footer copy at offset 0 is intact; --repair rewrites the trailing footer from it\n", file);
+        flags = VB_OPEN_USE_FOOTER_COPY;
     }
-    unsigned problems = check_layer(layer, file);
+    problems += check_layer(layer, file);
+    if (flags && problems == 0)
+        problems = 1;
     vb_layer_close(layer);
     vb_source_close(&src);
 
     vb_chain *chain;
     vt_diag_clear(&diag);
-    st = host_chain_open(file, 0, &chain, &diag);
+    st = host_chain_open(file, flags, &chain, &diag);
     if (st != VB_OK) {
         printf("%s\n", diag.text[0] ? diag.text : vb_status_message(st));
         return problems + 1;

@@ -13,12 +13,14 @@ static const char usage[] =
     "Shows the type, disk size (after the creator size rule), current and\n"
     "original size, CHS geometry, creator, UUID, block size, BAT entries,\n"
     "allocated blocks, parent UUID/name/locators and the resolved parent chain.\n"
-    "UUIDs are printed in Microsoft GUID text form: the file stores GUIDs in\n"
-    "Microsoft byte order, so the first three fields are read little-endian,\n"
-    "as Windows displays them; the 16 bytes exactly as stored follow as raw hex\n"
-    "(compare those when matching a child's parent UUID with a parent).\n"
+    "UUIDs: the 16 bytes are printed exactly in stored order, grouped 8-4-4-4-12\n"
+    "like GUID text (as vhdiinfo and QEMU print them; compare these when matching\n"
+    "a child's parent UUID with a parent). VHDs store GUIDs in Microsoft byte\n"
+    "order, so Windows (Get-VHD) shows the first three groups byte-reversed; that\n"
+    "form follows in braces (JSON: uuid_windows).\n"
     "If the chain cannot be resolved, the file's own information is still\n"
-    "shown, followed by the resolution error, and the exit status is 1.\n"
+    "shown, followed by the resolution error, and the exit status is 1. The same\n"
+    "holds for a damaged trailing footer whose copy at offset 0 is intact.\n"
     "\n"
     "options:\n"
     "  --json       machine-readable output\n"
@@ -87,9 +89,9 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
            in->creator_version >> 16, in->creator_version & 0xffff, host_os_name(in->creator_host_os),
            in->creator_host_os);
     printf("timestamp:        %u (seconds since 2000-01-01)\n", in->timestamp);
-    vt_format_guid(in->uuid, guid);
-    vt_format_raw_hex(in->uuid, raw);
-    printf("uuid:             {%s} (stored bytes %s)\n", guid, raw);
+    vt_format_uuid(in->uuid, raw);
+    vt_format_guid_windows(in->uuid, guid);
+    printf("uuid:             %s (Windows shows {%s})\n", raw, guid);
     printf("saved state:      %s\n", in->saved_state ? "yes" : "no");
     if (in->short_footer)
         printf("note:             old 511-byte footer\n");
@@ -101,9 +103,9 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
         printf("allocated blocks: %u\n", in->allocated_blocks);
     }
     if (in->type == VB_DISK_DIFF) {
-        vt_format_guid(in->parent_uuid, guid);
-        vt_format_raw_hex(in->parent_uuid, raw);
-        printf("parent uuid:      {%s} (stored bytes %s)\n", guid, raw);
+        vt_format_uuid(in->parent_uuid, raw);
+        vt_format_guid_windows(in->parent_uuid, guid);
+        printf("parent uuid:      %s (Windows shows {%s})\n", raw, guid);
         printf("parent timestamp: %u\n", in->parent_timestamp);
         printf("parent name:      %s\n", in->parent_name);
         unsigned n = vb_layer_locator_count(layer);
@@ -134,9 +136,9 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
 static void json_uuid(const char *key, const uint8_t uuid[16])
 {
     char guid[40], raw[40];
-    vt_format_guid(uuid, guid);
-    vt_format_raw_hex(uuid, raw);
-    printf("  \"%s\": \"%s\",\n  \"%s_raw\": \"%s\",\n", key, guid, key, raw);
+    vt_format_uuid(uuid, raw);
+    vt_format_guid_windows(uuid, guid);
+    printf("  \"%s\": \"%s\",\n  \"%s_windows\": \"%s\",\n", key, raw, key, guid);
 }
 
 /* Prints the JSON form of info about one layer and its chain. */
@@ -224,12 +226,19 @@ int vt_cmd_info(int argc, char **argv)
     vb_source src;
     vb_layer *layer;
     vb_status st = vt_layer_open(file, 0, &src, &layer, &diag);
-    if (st != VB_OK)
-        return vt_diag_error(&diag, st, file);
+    bool damaged = false;
+    if (st != VB_OK) {
+        /* A damaged trailing footer: still show what the intact copy says. */
+        vb_diag copy_diag;
+        vt_diag_clear(&copy_diag);
+        if (vt_layer_open(file, VB_OPEN_USE_FOOTER_COPY, &src, &layer, &copy_diag) != VB_OK)
+            return vt_diag_error(&diag, st, file);
+        damaged = true;
+    }
 
     struct chain_view cv;
     memset(&cv, 0, sizeof(cv));
-    cv.status = host_chain_open(file, 0, &cv.chain, &cv.error);
+    cv.status = host_chain_open(file, damaged ? VB_OPEN_USE_FOOTER_COPY : 0, &cv.chain, &cv.error);
     if (cv.status != VB_OK)
         cv.chain = NULL;
     if (json)
@@ -239,7 +248,9 @@ int vt_cmd_info(int argc, char **argv)
     if (!cv.chain) {
         fprintf(stderr, "vhdtool: %s\n", cv.error.text[0] ? cv.error.text : vb_status_message(cv.status));
     }
-    int rc = cv.chain ? VT_EXIT_OK : VT_EXIT_FAIL;
+    if (damaged)
+        vt_diag_error(&diag, st, file);
+    int rc = cv.chain && !damaged ? VT_EXIT_OK : VT_EXIT_FAIL;
     if (cv.chain)
         vb_chain_close(cv.chain);
     vb_layer_close(layer);

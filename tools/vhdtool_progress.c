@@ -35,8 +35,10 @@ void vt_progress_end(vt_progress *p)
 {
     if (!p->enabled)
         return;
-    p->last_hundredths = 10000;
-    print_line(p);
+    if (p->last_hundredths != 10000) {
+        p->last_hundredths = 10000;
+        print_line(p);
+    }
     fputc('\n', stderr);
     p->enabled = false;
 }

@@ -103,9 +103,9 @@ static int load_and_match(const char *child, const char *parent, uint8_t hdr[HEA
     vb_source_close(&pfile);
     if (memcmp(pi.uuid, ci.parent_uuid, 16) != 0) {
         char want[40], have[40];
-        vt_format_guid(ci.parent_uuid, want);
-        vt_format_guid(pi.uuid, have);
-        return vt_error("%s: refused: %s has UUID {%s} but %s expects parent UUID {%s}", child, parent, have,
+        vt_format_uuid(ci.parent_uuid, want);
+        vt_format_uuid(pi.uuid, have);
+        return vt_error("%s: refused: %s has UUID %s but %s expects parent UUID %s", child, parent, have,
                         child, want);
     }
     if (pi.disk_size != ci.disk_size)
