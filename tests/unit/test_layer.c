@@ -78,6 +78,7 @@ static uint64_t hand_allocate(memsource *ms, uint32_t block, const uint8_t *bitm
     uint64_t footer_at = ms->size - 512;
     memcpy(footer, ms->data + footer_at, 512);
     uint32_t bs = vb_be32(hdr + 32);
+    uint64_t bat_offset = vb_be64(hdr + 16); /* hdr moves when the buffer grows */
     uint32_t bitmap_size = ((bs / 512 + 7) / 8 + 511) / 512 * 512;
     uint8_t *blk = calloc(1, bitmap_size + bs);
     memcpy(blk, bitmap, bitmap_len);
@@ -87,7 +88,7 @@ static uint64_t hand_allocate(memsource *ms, uint32_t block, const uint8_t *bitm
     assert_int_equal(ms->src.write(ms, footer_at + bitmap_size + bs, footer, 512), VB_OK);
     uint8_t entry[4];
     vb_put_be32(entry, (uint32_t)(footer_at / 512));
-    assert_int_equal(ms->src.write(ms, vb_be64(hdr + 16) + block * 4, entry, 4), VB_OK);
+    assert_int_equal(ms->src.write(ms, bat_offset + block * 4, entry, 4), VB_OK);
     free(blk);
     return footer_at;
 }
