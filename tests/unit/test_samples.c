@@ -113,7 +113,7 @@ static void test_fat_differential_present_sectors(void **state)
 static void test_fat_differential_parent_missing(void **state)
 {
     (void)state;
-    char path[4200], core[VB_PATH_MAX], tried[VB_PATH_MAX + 32];
+    char path[4200], core[VB_PATH_MAX], tried[VB_PATH_MAX + 128];
     sample_path("fat-differential.vhd", path, sizeof(path));
     assert_true(host_to_core_path(path, core, sizeof(core)));
     vb_chain *chain = NULL;
