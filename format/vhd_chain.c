@@ -254,6 +254,8 @@ void vb_chain_close(vb_chain *chain)
 {
     if (!chain)
         return;
+    if (chain->depth > 0 && chain->layers[0].file.write)
+        vb_source_flush(&chain->layers[0].file); /* best effort: writes are already in order */
     close_layers(chain, chain->depth);
     vb_free(chain);
 }

@@ -5,7 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "format/vhd.h"
+#include "tools/host_file.h"
 
 /* Resolves rel against child and checks the status and (on success) the result. */
 static void expect(const char *child, const char *rel, vb_status want, const char *want_path)
@@ -101,6 +106,143 @@ static void test_capacity(void **state)
     assert_int_equal(vb_path_resolve("\\vms\\child.vhd", rel, big, sizeof(big)), VB_ERR_INVALID_ARG);
 }
 
+
+/* ---- host path mapping and host files (tools/host_file.c) ---- */
+
+/* A scratch folder (realpath'd) for host tests; removed by the caller. */
+static void make_scratch(char *dir, size_t cap)
+{
+    char tmpl[] = "/tmp/vhdboot-path.XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    assert_non_null(realpath(tmpl, dir));
+    assert_true(strlen(dir) < cap);
+}
+
+static void test_host_core_mapping(void **state)
+{
+    (void)state;
+    char core[VB_PATH_MAX], host[VB_PATH_MAX];
+    /* a file that does not exist: normalised lexically */
+    assert_true(host_to_core_path("/nonexistent-vhdboot/a/./b/../c//new.vhd", core, sizeof(core)));
+    assert_string_equal(core, "\\nonexistent-vhdboot\\a\\c\\new.vhd");
+    assert_true(host_to_core_path("/..", core, sizeof(core)));
+    assert_string_equal(core, "\\");
+    assert_true(core_to_host_path("\\vms\\lab\\child.vhd", host, sizeof(host)));
+    assert_string_equal(host, "/vms/lab/child.vhd");
+    /* capacity and unmappable names */
+    assert_false(host_to_core_path("/nonexistent-vhdboot/a.vhd", core, 10));
+    assert_false(core_to_host_path("\\vms\\lab\\child.vhd", host, 5));
+    assert_false(host_to_core_path("/nonexistent-vhdboot/a\\b.vhd", core, sizeof(core)));
+    assert_false(host_to_core_path("", core, sizeof(core)));
+}
+
+/* Relative paths are taken from the cwd; existing files are realpath'd. */
+static void test_host_relative_and_symlink(void **state)
+{
+    (void)state;
+    char dir[4096], cwd[4096], core[VB_PATH_MAX], want[4200], path[4200];
+    make_scratch(dir, sizeof(dir));
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    snprintf(path, sizeof(path), "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/sub/real.vhd", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/link.vhd", dir);
+    assert_int_equal(symlink("sub/real.vhd", path), 0);
+    assert_int_equal(chdir(dir), 0);
+
+    assert_true(host_to_core_path("sub/../new.vhd", core, sizeof(core)));
+    snprintf(want, sizeof(want), "%s/new.vhd", dir);
+    assert_true(core_to_host_path(core, path, sizeof(path)));
+    assert_string_equal(path, want);
+    assert_true(host_to_core_path("link.vhd", core, sizeof(core)));
+    snprintf(want, sizeof(want), "%s/sub/real.vhd", dir);
+    assert_true(core_to_host_path(core, path, sizeof(path)));
+    assert_string_equal(path, want);
+    assert_int_equal(core[0], '\\');
+
+    assert_int_equal(chdir(cwd), 0);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
+/* A host file is a growable source: writes past the end extend it. */
+static void test_host_file_source(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200];
+    make_scratch(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/f.img", dir);
+    vb_source src;
+    assert_int_equal(host_file_open(path, false, &src), VB_ERR_NOT_FOUND);
+    assert_int_equal(host_file_create(path, &src), VB_OK);
+    assert_int_equal(src.size, 0);
+    uint8_t buf[1000], got[1000];
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 7 + 3);
+    assert_int_equal(vb_source_write(&src, 5000, buf, sizeof(buf)), VB_OK);
+    assert_int_equal(src.size, 6000);
+    assert_int_equal(vb_source_write(&src, 100, buf, 10), VB_OK);
+    assert_int_equal(src.size, 6000);
+    assert_int_equal(vb_source_read(&src, 5000, got, sizeof(got)), VB_OK);
+    assert_memory_equal(got, buf, sizeof(buf));
+    assert_int_equal(vb_source_read(&src, 200, got, 10), VB_OK); /* the gap reads as zeros */
+    for (unsigned i = 0; i < 10; i++)
+        assert_int_equal(got[i], 0);
+    assert_int_equal(vb_source_read(&src, 5001, got, sizeof(got)), VB_ERR_OUT_OF_RANGE);
+    assert_int_equal(vb_source_flush(&src), VB_OK);
+    vb_source_close(&src);
+
+    /* reopened read-only: same size and bytes, writes refused */
+    assert_int_equal(host_file_open(path, false, &src), VB_OK);
+    assert_int_equal(src.size, 6000);
+    assert_int_equal(vb_source_read(&src, 100, got, 10), VB_OK);
+    assert_memory_equal(got, buf, 10);
+    assert_int_equal(vb_source_write(&src, 0, buf, 10), VB_ERR_WRITE_PROTECTED);
+    vb_source_close(&src);
+    /* a folder is not a file */
+    assert_int_equal(host_file_open(dir, false, &src), VB_ERR_IO);
+
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
+/* host_chain_open on a missing file names it; on a dynamic disk it opens. */
+static void test_host_chain_open(void **state)
+{
+    (void)state;
+    vb_chain *chain = (vb_chain *)&chain;
+    vb_diag diag = { 0 };
+    assert_int_equal(host_chain_open("/nonexistent-vhdboot/x.vhd", 0, &chain, &diag), VB_ERR_NOT_FOUND);
+    assert_null(chain);
+    assert_non_null(strstr(diag.text, "\\nonexistent-vhdboot\\x.vhd"));
+
+    char dir[4096], path[4200];
+    make_scratch(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/d.vhd", dir);
+    vb_source dst;
+    assert_int_equal(host_file_create(path, &dst), VB_OK);
+    uint8_t uuid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    vb_create_params p = { .type = VB_DISK_DYNAMIC, .size = 4u << 20, .uuid = uuid, .timestamp = 1 };
+    assert_int_equal(vb_vhd_create(&dst, &p, &diag), VB_OK);
+    vb_source_close(&dst);
+    assert_int_equal(host_chain_open(path, VB_OPEN_WRITABLE, &chain, &diag), VB_OK);
+    assert_int_equal(vb_chain_depth(chain), 1);
+    uint8_t sector[512];
+    memset(sector, 0xA7, sizeof(sector));
+    assert_int_equal(vb_source_write(vb_chain_source(chain), 512 * 100, sector, sizeof(sector)), VB_OK);
+    vb_chain_close(chain);
+    assert_int_equal(host_chain_open(path, 0, &chain, &diag), VB_OK);
+    uint8_t got[512];
+    assert_int_equal(vb_source_read(vb_chain_source(chain), 512 * 100, got, sizeof(got)), VB_OK);
+    assert_memory_equal(got, sector, sizeof(sector));
+    vb_chain_close(chain);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +253,10 @@ int main(void)
         cmocka_unit_test(test_forward_slashes),
         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_host_core_mapping),
+        cmocka_unit_test(test_host_relative_and_symlink),
+        cmocka_unit_test(test_host_file_source),
+        cmocka_unit_test(test_host_chain_open),
     };
     return cmocka_run_group_tests_name("path", tests, NULL, NULL);
 }
