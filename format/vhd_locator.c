@@ -17,12 +17,12 @@
  *   - anything else that does not start with a separator is relative to the
  *     child's folder. */
 #include "vhd_internal.h"
+#include "vhd_struct.h"
 #include "bytes.h"
 #include "platform.h"
 #include "utf.h"
 
-#define LOCATOR_TABLE_OFFSET 576u
-#define LOCATOR_ENTRY_SIZE 24u
+_Static_assert(VB_LOCATOR_COUNT == VB_MAX_LOCATORS, "locator table size");
 /* Longest locator payload we read: a maximal Windows path in UTF-16. */
 #define LOCATOR_MAX_BYTES 65536u
 
@@ -157,21 +157,22 @@ vb_status vb_locators_decode(vb_source *file, const char *name, const uint8_t he
                              uint64_t limit, vb_locator out[VB_MAX_LOCATORS], unsigned *count,
                              vb_diag *diag)
 {
+    const vb_raw_header *raw = (const vb_raw_header *)header;
     *count = 0;
     for (unsigned i = 0; i < VB_MAX_LOCATORS; i++) {
-        const uint8_t *e = header + LOCATOR_TABLE_OFFSET + i * LOCATOR_ENTRY_SIZE;
-        if (vb_be32(e) == 0)
+        const vb_raw_locator *e = &raw->locators[i];
+        if (vb_be32(e->code) == 0)
             continue;
         vb_locator *loc = &out[*count];
         vb_memset(loc, 0, sizeof(*loc));
         for (unsigned k = 0; k < 4; k++) {
-            char c = (char)e[k];
+            char c = e->code[k];
             loc->code[k] = c >= 0x20 && c < 0x7f ? c : '?';
         }
         loc->code[4] = '\0';
-        loc->data_space = vb_be32(e + 4);
-        loc->data_length = vb_be32(e + 8);
-        loc->data_offset = vb_be64(e + 16);
+        loc->data_space = vb_be32(e->data_space);
+        loc->data_length = vb_be32(e->data_length);
+        loc->data_offset = vb_be64(e->data_offset);
         uint64_t space;
         if (!data_space_bytes(loc->data_space, &space))
             return vb_fail(diag, VB_ERR_BAD_LOCATOR,
