@@ -23,7 +23,8 @@ static vb_status load_config(EFI_LOADED_IMAGE *loaded, const char *loader_path, 
     return vb_conf_file_load(loaded->DeviceHandle, loader_path, cfg, diag);
 }
 
-EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+/* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
     EFI_LOADED_IMAGE *loaded = NULL;
     char loader_path[VB_PATH_MAX];

@@ -168,7 +168,8 @@ static void show_options(EFI_LOADED_IMAGE *loaded)
         efi_say("PAYLOAD: load options %s\n", utf8);
 }
 
-EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+/* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
     EFI_LOADED_IMAGE *loaded = NULL;
     const char *failure = NULL;
