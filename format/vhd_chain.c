@@ -104,6 +104,20 @@ static void close_slot(vb_chain *chain, unsigned i)
     vb_source_close(&slot->file);
 }
 
+/* Lists locator paths that cannot be candidates because they climb above the
+ * volume root, so a refusal explains why they were not tried. */
+static void note_unusable_locators(const vb_layer *layer, const char *child_path, struct parent_search *s)
+{
+    char resolved[VB_PATH_MAX];
+    unsigned n = vb_layer_locator_count(layer);
+    for (unsigned i = 0; i < n; i++) {
+        const vb_locator *loc = vb_layer_locator(layer, i);
+        if (loc && loc->path[0] &&
+            vb_path_resolve(child_path, loc->path, resolved, sizeof(resolved)) == VB_ERR_PATH_ESCAPES_ROOT)
+            note_tried(s, loc->path, vb_status_message(VB_ERR_PATH_ESCAPES_ROOT));
+    }
+}
+
 /* Returns true if uuid equals the UUID of one of the first n layers. */
 static bool uuid_seen(const vb_chain *chain, unsigned n, const uint8_t uuid[16])
 {
@@ -135,6 +149,7 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
     s->tried[0] = '\0';
     s->tried_len = 0;
     s->rejected = false;
+    note_unusable_locators(child, child_path, s);
     for (unsigned k = 0; k < n; k++) {
         const char *path = s->candidates[k];
         vb_diag d = { VB_OK, "" };
@@ -188,8 +203,8 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
         return s->rejection.status;
     }
     if (n == 0)
-        return vb_fail(diag, VB_ERR_PARENT_NOT_FOUND, "%s: parent not found: %s (no usable parent path)", child_path,
-                       declared_parent(child));
+        return vb_fail(diag, VB_ERR_PARENT_NOT_FOUND, "%s: parent not found: %s (no usable parent path%s%s)",
+                       child_path, declared_parent(child), s->tried_len ? ": " : "", s->tried);
     return vb_fail(diag, VB_ERR_PARENT_NOT_FOUND, "%s: parent not found: %s (tried %s)", child_path,
                    declared_parent(child), s->tried);
 }

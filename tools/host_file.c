@@ -107,8 +107,13 @@ static vb_status wrap_fd(int fd, bool writable, vb_source *out)
 vb_status host_file_open(const char *host_path, bool writable, vb_source *out)
 {
     int fd = open(host_path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? VB_ERR_NOT_FOUND : VB_ERR_IO;
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return VB_ERR_NOT_FOUND;
+        if (writable && (errno == EACCES || errno == EPERM || errno == EROFS))
+            return VB_ERR_WRITE_PROTECTED;
+        return VB_ERR_IO;
+    }
     return wrap_fd(fd, writable, out);
 }
 

@@ -9,7 +9,10 @@
 #include "format/vhd.h"
 
 /* Opens a host file as a growable block source (writes past the end extend it).
- * Returns VB_ERR_NOT_FOUND if it does not exist, VB_ERR_IO otherwise. */
+ * The source keeps a pointer to *out to update its size: leave it where it is
+ * (copying the struct is fine only for read-only use). Returns
+ * VB_ERR_NOT_FOUND if it does not exist, VB_ERR_WRITE_PROTECTED if writing was
+ * asked for and is not permitted, VB_ERR_IO otherwise. */
 vb_status host_file_open(const char *host_path, bool writable, vb_source *out);
 /* Creates (truncating) a host file as a writable, growable block source. */
 vb_status host_file_create(const char *host_path, vb_source *out);

@@ -352,6 +352,21 @@ static void test_missing_parent_message(void **state)
     assert_contains(diag.text, "tried \\vms\\base\\base.vhd, \\base.vhd, \\vms\\lab\\base.vhd");
 }
 
+/* A locator that climbs above the root is not tried, and the message says why. */
+static void test_locator_escaping_root(void **state)
+{
+    struct volume *vol = *state;
+    vb_vhd_info parent = fake_parent(1, 4 * MiB);
+    create_diff(vol, "\\vms\\child.vhd", &parent, 2, "C:\\base.vhd", "..\\..\\base.vhd", NULL);
+    vb_chain *chain;
+    vb_diag diag;
+    assert_int_equal(open_chain(vol, "\\vms\\child.vhd", 0, &chain, &diag), VB_ERR_PARENT_NOT_FOUND);
+    assert_contains(diag.text, "..\\..\\base.vhd: parent path climbs above the volume root");
+    assert_contains(diag.text, "\\base.vhd, \\vms\\base.vhd");
+    for (unsigned i = 0; i < vol->asked; i++)
+        assert_null(strstr(vol->opened[i], ".."));
+}
+
 static void test_missing_top(void **state)
 {
     struct volume *vol = *state;
@@ -605,6 +620,7 @@ int main(void)
         T(test_falls_back_to_w2ku),
         T(test_falls_back_to_header_name),
         T(test_missing_parent_message),
+        T(test_locator_escaping_root),
         T(test_missing_top),
         T(test_wrong_uuid),
         T(test_wrong_uuid_then_right_one),
