@@ -524,24 +524,33 @@ static uint32_t rnd(void)
     return (uint32_t)(rng_state >> 16);
 }
 
-/* Writes count random runs (random sector offset, 1..max_sectors long) of
- * random bytes into src and the same bytes into mirror. */
-static void random_writes(vb_source *src, uint8_t *mirror, uint64_t disk, unsigned count, unsigned max_sectors)
+/* Writes count random runs of random bytes into src and the same bytes into
+ * mirror: sector-aligned runs of 1..max_sectors sectors, or (unaligned) runs
+ * at any byte offset of 1..max_sectors*512 bytes, which makes the layer
+ * merge partial sectors with what lies below. */
+static void random_writes(vb_source *src, uint8_t *mirror, uint64_t disk, unsigned count, unsigned max_sectors,
+                          bool unaligned)
 {
-    uint64_t sectors = disk / 512;
-    uint8_t *buf = malloc((size_t)max_sectors * 512);
+    size_t max = (size_t)max_sectors * 512;
+    uint8_t *buf = malloc(max);
     for (unsigned i = 0; i < count; i++) {
-        uint64_t first = rnd() % sectors;
-        uint64_t n = 1 + rnd() % max_sectors;
-        if (n > sectors - first)
-            n = sectors - first;
-        for (size_t k = 0; k < n * 512; k++)
+        uint64_t off, n;
+        if (unaligned) {
+            off = rnd() % disk;
+            n = 1 + rnd() % max;
+        } else {
+            off = (uint64_t)(rnd() % (disk / 512)) * 512;
+            n = (uint64_t)(1 + rnd() % max_sectors) * 512;
+        }
+        if (n > disk - off)
+            n = disk - off;
+        for (size_t k = 0; k < n; k++)
             buf[k] = (uint8_t)rnd();
-        vb_status st = vb_source_write(src, first * 512, buf, (size_t)n * 512);
+        vb_status st = vb_source_write(src, off, buf, (size_t)n);
         if (st != VB_OK)
-            fail_msg("write %u at sector %llu (+%llu): %s", i, (unsigned long long)first, (unsigned long long)n,
+            fail_msg("write %u at %llu (+%llu): %s", i, (unsigned long long)off, (unsigned long long)n,
                      vb_status_message(st));
-        memcpy(mirror + first * 512, buf, (size_t)n * 512);
+        memcpy(mirror + off, buf, (size_t)n);
     }
     free(buf);
 }
@@ -573,10 +582,10 @@ static void test_random_writes_top_of_chain(void **state)
 
     /* fill base, then mid (through its 2-layer chain), tracking the mirror */
     assert_int_equal(open_chain(vol, "\\r\\base.vhd", VB_OPEN_WRITABLE, &chain, &diag), VB_OK);
-    random_writes(vb_chain_source(chain), mirror, disk, 60, 48);
+    random_writes(vb_chain_source(chain), mirror, disk, 60, 48, false);
     vb_chain_close(chain);
     assert_int_equal(open_chain(vol, "\\r\\mid.vhd", VB_OPEN_WRITABLE, &chain, &diag), VB_OK);
-    random_writes(vb_chain_source(chain), mirror, disk, 60, 48);
+    random_writes(vb_chain_source(chain), mirror, disk, 60, 48, false);
     compare_all(vb_chain_source(chain), mirror, disk);
     vb_chain_close(chain);
 
@@ -589,7 +598,9 @@ static void test_random_writes_top_of_chain(void **state)
         fail_msg("%s", diag.text);
     assert_int_equal(vb_chain_depth(chain), 3);
     compare_all(vb_chain_source(chain), mirror, disk);
-    random_writes(vb_chain_source(chain), mirror, disk, 400, 40);
+    random_writes(vb_chain_source(chain), mirror, disk, 300, 40, false);
+    compare_all(vb_chain_source(chain), mirror, disk);
+    random_writes(vb_chain_source(chain), mirror, disk, 300, 40, true);
     compare_all(vb_chain_source(chain), mirror, disk);
     vb_chain_close(chain);
 
