@@ -42,3 +42,4 @@ bench: deps all
 
 demo: deps all
 	@tests/integration/demo.sh
+-include tests/fs/fs.mk
