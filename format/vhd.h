@@ -130,9 +130,12 @@ const char *vb_chain_path(const vb_chain *chain, unsigned i);
 void vb_chain_close(vb_chain *chain);
 
 /* Resolves rel (a locator path, '\' or '/' separated, may start with ".\" or
- * contain "..") against the folder of child_path, lexically. Drive letters and
- * "\\?\" prefixes are stripped from absolute paths. Result is volume-absolute.
- * VB_ERR_PATH_ESCAPES_ROOT if ".." climbs above the root. */
+ * contain "..") against the folder of child_path, lexically. Drive letters,
+ * "\\?\X:" / "\\.\X:" prefixes and UNC "\\server\share" / "\\?\UNC\server\share"
+ * parts are stripped from absolute paths, which then name a path on the
+ * child's volume. Result is volume-absolute. VB_ERR_PATH_ESCAPES_ROOT if ".."
+ * climbs above the root; VB_ERR_INVALID_ARG if rel names no file or out
+ * (capacity cap) is too small. */
 vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, size_t cap);
 /* Parent candidates in the order they should be tried (W2ru, W2ku, MacX,
  * header name's last component), de-duplicated. Returns the count. */
