@@ -6,6 +6,7 @@
  *   vhdtool_io.c        byte-granular reads/writes over sector-granular sources
  *   vhdtool_image.c     opening an input (VHD chain or raw file)
  *   vhdtool_paths.c     Windows spellings of parent paths (W2ku, W2ru)
+ *   vhdtool_pipeline.c  overlapping reads with writes on a writer thread
  */
 #ifndef VHDTOOL_H
 #define VHDTOOL_H
@@ -114,6 +115,25 @@ void vt_disk_close(vt_disk *disk);
 vb_status vt_layer_open(const char *host_path, unsigned flags, vb_source *file, vb_layer **layer, vb_diag *diag);
 /* Human name of a disk type ("fixed", "dynamic", "differencing"). */
 const char *vt_type_name(enum vb_disk_type type);
+
+/* ---- pipeline (vhdtool_pipeline.c) ---- */
+
+/* Stores len bytes of buf at disk offset; returns the status. */
+typedef vb_status (*vt_sink_fn)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
+typedef struct vt_pipeline vt_pipeline;
+
+/* Starts a writer thread calling sink for each submitted chunk, in order,
+ * with depth buffers of chunk bytes. Returns NULL when out of resources. */
+vt_pipeline *vt_pipeline_start(size_t chunk, unsigned depth, vt_sink_fn sink, void *ctx);
+/* Waits for an empty buffer; returns NULL once a write has failed. */
+uint8_t *vt_pipeline_acquire(vt_pipeline *p);
+/* Queues buf (from acquire) for writing at offset. */
+void vt_pipeline_submit(vt_pipeline *p, uint8_t *buf, uint64_t offset, size_t len);
+/* Gives back a buffer from acquire without writing it. */
+void vt_pipeline_release(vt_pipeline *p, uint8_t *buf);
+/* Writes what is queued, stops the thread, frees everything. Returns the
+ * first write error (and its offset in *fail_offset) or VB_OK. */
+vb_status vt_pipeline_finish(vt_pipeline *p, uint64_t *fail_offset);
 
 /* ---- parent paths (vhdtool_paths.c) ---- */
 

@@ -36,6 +36,7 @@ enum out_format { OUT_RAW, OUT_FIXED, OUT_DYNAMIC };
 
 #define CHUNK (4u << 20)        /* read size */
 #define ZERO_GRAIN (64u << 10)  /* zero detection unit for raw/fixed output */
+#define PIPELINE_DEPTH 4        /* chunks in flight between reader and writer */
 
 /* The output file while it is being written. */
 struct output {
@@ -177,36 +178,49 @@ static vb_status output_finish(struct output *out)
     return st;
 }
 
-/* Copies the whole disk from src into out, chunk by chunk. Returns the status;
- * *where gets the disk offset of a failure. */
+/* Pipeline sink: stores one chunk in the output, skipping zero ranges. */
+static vb_status store_chunk(void *ctx, uint64_t offset, const uint8_t *buf, size_t len)
+{
+    struct output *out = ctx;
+    return out->format == OUT_DYNAMIC ? write_blocks(out, offset, buf, len) : write_sparse(out, offset, buf, len);
+}
+
+/* Copies the whole disk from src into out: this thread reads chunks while a
+ * writer thread stores the previous ones. Returns the status; *where gets
+ * the disk offset of a failure. */
 static vb_status copy_disk(vb_source *src, uint64_t src_size, struct output *out, bool progress, uint64_t *where)
 {
     size_t chunk = CHUNK;
     if (out->format == OUT_DYNAMIC && out->block_size > chunk)
         chunk = out->block_size;
-    uint8_t *buf = vt_alloc_buffer(chunk);
-    if (!buf)
+    vt_pipeline *pipe = vt_pipeline_start(chunk, PIPELINE_DEPTH, store_chunk, out);
+    if (!pipe)
         return VB_ERR_NO_MEMORY;
     vt_progress bar;
     vt_progress_start(&bar, progress, out->size);
     vb_status st = VB_OK;
-    for (uint64_t off = 0; off < out->size && st == VB_OK; off += chunk) {
+    for (uint64_t off = 0; off < out->size; off += chunk) {
         size_t len = out->size - off < chunk ? (size_t)(out->size - off) : chunk;
         size_t have = off >= src_size ? 0 : src_size - off < len ? (size_t)(src_size - off) : len;
-        *where = off;
-        if (have)
-            st = vb_source_read(src, off, buf, have);
-        if (st != VB_OK)
+        uint8_t *buf = vt_pipeline_acquire(pipe);
+        if (!buf)
+            break; /* the writer failed; finish reports it */
+        if (have && (st = vb_source_read(src, off, buf, have)) != VB_OK) {
+            *where = off;
+            vt_pipeline_release(pipe, buf);
             break;
+        }
         memset(buf + have, 0, len - have);
-        st = out->format == OUT_DYNAMIC ? write_blocks(out, off, buf, len) : write_sparse(out, off, buf, len);
+        vt_pipeline_submit(pipe, buf, off, len);
         vt_progress_update(&bar, off + len);
     }
+    vb_status wst = vt_pipeline_finish(pipe, st == VB_OK ? where : NULL);
+    if (st == VB_OK)
+        st = wst;
     if (st == VB_OK)
         vt_progress_end(&bar);
     else if (progress)
         fputc('\n', stderr);
-    free(buf);
     return st;
 }
 

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Host benchmark: vhdtool convert vs qemu-img convert -f vpc -O raw on a
+# ~1 GiB fixed and dynamic VHD with data in most blocks, and vhdtool alone on
+# a 3-layer differencing chain (QEMU does not read chains). Prints MB/s.
+# Page caches cannot be dropped here: every run is made twice and the better
+# time is kept, so both tools read from a warm cache.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VHDTOOL=${VHDTOOL_BIN:-$ROOT/build/vhdtool}
+[ -x "$VHDTOOL" ] || { echo "vhdtool not built ($VHDTOOL); run make first" >&2; exit 1; }
+HAVE_QEMU=1
+command -v qemu-img >/dev/null || HAVE_QEMU=0
+WORK=$ROOT/build/bench-tmp
+rm -rf "$WORK"
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+# 2080 cylinders x 16 heads x 63 sectors: a CHS-exact size just under 1 GiB,
+# so QEMU (which reads the CHS size for unknown creators) sees the same disk.
+SIZE=1073479680
+MB=$((SIZE / 1000000))
+
+echo "preparing ${MB} MB of test data (random data in ~90% of the 2 MiB blocks)..."
+truncate -s $SIZE src.raw
+# Random data everywhere except every tenth 2 MiB block, which stays a hole.
+blocks=$((SIZE / 2097152))
+head -c $((blocks * 2097152)) /dev/urandom | dd of=src.raw bs=2M conv=notrunc iflag=fullblock status=none
+for ((b = 5; b < blocks; b += 10)); do
+    fallocate -p -o $((b * 2097152)) -l 2097152 src.raw 2>/dev/null ||
+        dd if=/dev/zero of=src.raw bs=2M seek=$b count=1 conv=notrunc status=none
+done
+"$VHDTOOL" convert src.raw fixed.vhd -O fixed
+"$VHDTOOL" convert src.raw dynamic.vhd -O dynamic
+# A 3-layer chain: base = dynamic image; mid and top each rewrite 64 MiB.
+cp dynamic.vhd base.vhd
+"$VHDTOOL" create diff --parent base.vhd mid.vhd >/dev/null
+"$VHDTOOL" create diff --parent mid.vhd top.vhd >/dev/null
+head -c 64M /dev/urandom >piece
+for off in 100M 500M 900M; do "$VHDTOOL" write mid.vhd $off --in piece; done
+head -c 64M /dev/urandom >piece
+for off in 132M 532M 932M; do "$VHDTOOL" write top.vhd $off --in piece; done
+rm -f piece
+sync
+
+# best_time CMD...: runs CMD twice (removing out.raw before each), prints the
+# better wall time in seconds.
+best_time() {
+    local best="" t0 t1 t i
+    for i in 1 2; do
+        rm -f out.raw
+        t0=$(date +%s%N)
+        "$@" >/dev/null 2>&1 || { echo "FAIL"; return; }
+        t1=$(date +%s%N)
+        t=$(( (t1 - t0) / 1000 ))   # microseconds
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+    done
+    rm -f out.raw
+    awk -v us="$best" 'BEGIN { printf "%.3f", us / 1e6 }'
+}
+rate() { awk -v s="$1" -v mb="$MB" 'BEGIN { if (s + 0 > 0) printf "%.0f", mb / s; else print "-" }'; }
+
+printf '\n%-26s %10s %9s %10s %9s %8s\n' "input (${MB} MB disk)" "vhdtool s" "MB/s" "qemu-img s" "MB/s" "ratio"
+for kind in fixed dynamic; do
+    vt=$(best_time "$VHDTOOL" convert $kind.vhd out.raw)
+    if [ $HAVE_QEMU = 1 ]; then
+        qm=$(best_time qemu-img convert -f vpc -O raw $kind.vhd out.raw)
+        ratio=$(awk -v a="$vt" -v b="$qm" 'BEGIN { if (a + 0 > 0) printf "%.2fx", b / a; else print "-" }')
+    else
+        qm="n/a" ratio="-"
+    fi
+    printf '%-26s %10s %9s %10s %9s %8s\n' "$kind VHD -> raw" "$vt" "$(rate "$vt")" "$qm" "$(rate "$qm")" "$ratio"
+done
+vt=$(best_time "$VHDTOOL" convert top.vhd out.raw)
+printf '%-26s %10s %9s %10s %9s %8s\n' "3-layer chain -> raw" "$vt" "$(rate "$vt")" "n/a" "-" "-"
+echo
+echo "ratio = qemu-img time / vhdtool time (above 1: vhdtool is faster)."
+echo "Best of two runs each, warm page cache (caches cannot be dropped here); output not fsync'ed by either tool."
