@@ -11,7 +11,7 @@ esp_create() {
     rm -f "$img"
     truncate -s "${size}M" "$img" &&
         sgdisk -n 1:2048:0 -t 1:ef00 -c 1:HOSTESP "$img" >/dev/null &&
-        mkfs.vfat -F 32 -n HOSTESP --offset 2048 "$img" $(((size - 2) * 1024)) >/dev/null &&
+        mkfs.vfat -F 32 -n HOSTESP --offset 2048 "$img" $(((size - 2) * 1024)) >/dev/null 2>&1 &&
         mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT ::/vms &&
         mcopy -i "$img@@1M" "$T_BUILD/vhdboot.efi" ::/EFI/BOOT/BOOTX64.EFI
 }

@@ -124,7 +124,7 @@ guest_disk() {
     rm -f "$img"
     truncate -s "${total}M" "$img" || return 1
     sgdisk -n 1:2048:+"${esp}M" -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:data "$img" >/dev/null || return 1
-    mkfs.vfat -F "$fat" -S 512 -s 1 -n GUESTESP --offset 2048 "$img" $((esp * 1024)) >/dev/null || return 1
+    mkfs.vfat -F "$fat" -S 512 -s 1 -n GUESTESP --offset 2048 "$img" $((esp * 1024)) >/dev/null 2>&1 || return 1
     mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT || return 1
 }
 
@@ -141,14 +141,8 @@ guest_pattern() {
 }
 
 # guest_pattern_range IMG FIRST_LBA COUNT: writes the pattern over COUNT
-# sectors from FIRST_LBA (tools/mkpattern.py when present, else our own).
-guest_pattern_range() {
-    if [ -f "$T_ROOT/tools/mkpattern.py" ]; then
-        python3 "$T_ROOT/tools/mkpattern.py" "$@"
-    else
-        python3 "$IT_DIR/pattern.py" "$@"
-    fi
-}
+# sectors from FIRST_LBA (tools/mkpattern.py, the payload's counterpart).
+guest_pattern_range() { python3 "$T_ROOT/tools/mkpattern.py" "$@"; }
 
 # guest_payload IMG: a 16 MiB payload guest: ESP with build/payload.efi as
 # \EFI\BOOT\BOOTX64.EFI, partition 2 filled with the pattern.

@@ -17,7 +17,7 @@ IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Lines that must never appear when a boot is expected to fail before the guest.
 IT_GUEST_OUTPUT='GUEST-MARKER:|PAYLOAD:'
 # Lines after which waiting longer is pointless.
-IT_STOP='vhdboot: returning to menu|Kernel panic|PAYLOAD: FAIL|^Shell> '
+IT_STOP='vhdboot: returning to menu|Kernel panic|PAYLOAD: FAIL|^Shell> |X64 Exception Type'
 
 # it_require_qemu COUNT: when QEMU or OVMF is missing, prints COUNT SKIP lines
 # and exits the test script successfully; otherwise returns.
