@@ -78,34 +78,30 @@ vb_status fat_chain_map(fat_volume *vol, uint32_t first, uint32_t size, vb_exten
     uint32_t needed = (uint32_t)(((uint64_t)size + vol->cluster_size - 1) / vol->cluster_size);
     if (!fat_is_data_cluster(vol, first) || needed > vol->cluster_count)
         return vb_fail(diag, VB_ERR_FS_CORRUPT, "%s: first cluster %u or size %u out of range", what, first, size);
-    uint32_t cluster = first;
+    uint32_t cluster = first, next = 0;
     vb_status st = VB_OK;
     for (uint32_t i = 0; i < needed; i++) {
         if (vb_extent_map_append(map, fat_cluster_offset(vol, cluster), vol->cluster_size) != VB_OK) {
             st = vb_fail(diag, VB_ERR_NO_MEMORY, "%s: no memory for the extent map", what);
             break;
         }
-        uint32_t next;
         st = fat_next_cluster(vol, cluster, &next, diag);
         if (st != VB_OK)
             break;
-        bool last = i + 1 == needed;
-        if (last && !fat_is_end(vol, next)) {
-            st = vb_fail(diag, VB_ERR_FS_CORRUPT, "%s: cluster chain is longer than the file size %u", what, size);
-            break;
-        }
-        if (!last && !fat_is_data_cluster(vol, next)) {
+        if (i + 1 < needed && !fat_is_data_cluster(vol, next)) {
             st = vb_fail(diag, VB_ERR_FS_CORRUPT, "%s: cluster chain breaks at cluster %u (entry 0x%x) after %u of %u clusters",
                          what, cluster, next, i + 1, needed);
             break;
         }
         cluster = next;
     }
-    if (st == VB_OK) {
+    if (st == VB_OK) { /* a loop shows up as clusters used twice */
         vb_extent_map_truncate(map, size);
         map->valid_size = size;
         st = vb_extent_map_check(map, vol->data_offset + (uint64_t)vol->cluster_count * vol->cluster_size, what, diag);
     }
+    if (st == VB_OK && !fat_is_end(vol, next))
+        st = vb_fail(diag, VB_ERR_FS_CORRUPT, "%s: cluster chain is longer than the file size %u", what, size);
     if (st != VB_OK)
         vb_extent_map_free(map);
     return st;

@@ -27,7 +27,7 @@ typedef struct fs_file_source {
     unsigned reads;
 } fs_file_source;
 
-static vb_status fs_file_read(void *ctx, uint64_t offset, void *buf, size_t len)
+static inline vb_status fs_file_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
     fs_file_source *f = ctx;
     f->reads++;
@@ -44,7 +44,7 @@ static vb_status fs_file_read(void *ctx, uint64_t offset, void *buf, size_t len)
 }
 
 /* Opens path; returns false when it cannot be opened. */
-static bool fs_file_source_open(fs_file_source *f, const char *path)
+static inline bool fs_file_source_open(fs_file_source *f, const char *path)
 {
     memset(f, 0, sizeof(*f));
     f->fd = open(path, O_RDONLY);
@@ -56,7 +56,7 @@ static bool fs_file_source_open(fs_file_source *f, const char *path)
     return true;
 }
 
-static void fs_file_source_close(fs_file_source *f)
+static inline void fs_file_source_close(fs_file_source *f)
 {
     if (f->fd >= 0)
         close(f->fd);
@@ -64,8 +64,9 @@ static void fs_file_source_close(fs_file_source *f)
 }
 
 /* Reads a whole file into a malloc'd buffer; NULL when missing. */
-static uint8_t *fs_load_file(const char *path, size_t *len)
+static inline uint8_t *fs_load_file(const char *path, size_t *len)
 {
+    *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return NULL;
@@ -85,7 +86,7 @@ static uint8_t *fs_load_file(const char *path, size_t *len)
 /* Builds images of kind ("ntfs" or "fat") into a new directory under
  * build/tmp (its path goes to dir). Returns 0 on success, 77 when tools are
  * missing (skip), other values on failure; *why says what happened. */
-static int fs_build_images(const char *kind, char *dir, size_t cap, const char **why)
+static inline int fs_build_images(const char *kind, char *dir, size_t cap, const char **why)
 {
     *why = "";
     if (access("tests/tools/mk_fs_images.sh", X_OK) != 0) {
@@ -99,7 +100,7 @@ static int fs_build_images(const char *kind, char *dir, size_t cap, const char *
         *why = "cannot create a directory under build/tmp";
         return 1;
     }
-    char cmd[512];
+    char cmd[1024];
     snprintf(cmd, sizeof(cmd), "tests/tools/mk_fs_images.sh '%s' %s >'%s/build.log' 2>&1", dir, kind, dir);
     int rc = system(cmd);
     rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
@@ -111,11 +112,11 @@ static int fs_build_images(const char *kind, char *dir, size_t cap, const char *
 }
 
 /* Removes the image directory. */
-static void fs_remove_images(const char *dir)
+static inline void fs_remove_images(const char *dir)
 {
     if (!dir[0] || getenv("VB_KEEP_FS_IMAGES"))
         return;
-    char cmd[512];
+    char cmd[1024];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "# could not remove %s\n", dir);
@@ -123,7 +124,7 @@ static void fs_remove_images(const char *dir)
 
 /* Adds len bytes at disk to an expected map, merging contiguous pieces
  * (written independently of fs/extent.c on purpose). */
-static void fs_expect_add(vb_extent_map *m, uint64_t disk, uint64_t len)
+static inline void fs_expect_add(vb_extent_map *m, uint64_t disk, uint64_t len)
 {
     if (m->count && m->extents[m->count - 1].disk_offset + m->extents[m->count - 1].length == disk) {
         m->extents[m->count - 1].length += len;
@@ -138,7 +139,7 @@ static void fs_expect_add(vb_extent_map *m, uint64_t disk, uint64_t len)
 }
 
 /* Cuts an expected map to size bytes. */
-static void fs_expect_clip(vb_extent_map *m, uint64_t size)
+static inline void fs_expect_clip(vb_extent_map *m, uint64_t size)
 {
     while (m->count && m->extents[m->count - 1].file_offset >= size)
         m->count--;
@@ -149,7 +150,7 @@ static void fs_expect_clip(vb_extent_map *m, uint64_t size)
 }
 
 /* Compares two maps extent by extent; prints the first difference. */
-static bool fs_maps_equal(const vb_extent_map *want, const vb_extent_map *got)
+static inline bool fs_maps_equal(const vb_extent_map *want, const vb_extent_map *got)
 {
     if (want->count != got->count || want->file_size != got->file_size) {
         fprintf(stderr, "# extent count %zu vs %zu, size %llu vs %llu\n", want->count, got->count,

@@ -42,6 +42,19 @@ fat_oracle() {
     mcopy -n -i "$out/$1.img" "::$2" "$out/$3.data"
 }
 
+# small_files IMAGE COUNT SIZE: copies COUNT small files to the root of
+# IMAGE in one go, then deletes every other one (free-space holes).
+small_files() {
+    local dir=$out/small
+    rm -rf "$dir"; mkdir "$dir"
+    pattern_file "$dir/all" $(($2 * $3)) "small$1"
+    split -a 3 -d -b "$3" "$dir/all" "$dir/s"
+    rm "$dir/all"
+    mcopy -i "$out/$1.img" "$dir"/s* ::/
+    (cd "$dir" && ls s* | awk 'NR % 2 == 1 { print "::/" $0 }') | xargs mdel -i "$out/$1.img"
+    rm -rf "$dir"
+}
+
 # pattern_file FILE SIZE SEED: deterministic, non-repeating content.
 pattern_file() {
     head -c "$2" < <(openssl enc -aes-128-ctr -nosalt -pass "pass:$3" -pbkdf2 -in /dev/zero 2>/dev/null) >"$1"
@@ -107,22 +120,18 @@ if [ "$kind" = fat ]; then
     fat_oracle f12 "/SubDir/Long File Name.bin" f12_long
     fat_oracle f12 /SHORT.TXT f12_short
     # FAT16: deep directories, a non-ASCII long name, a fragmented file.
-    rm -f "$out/f16.img"; mkfs.vfat -C -F 16 -n FAT16VOL "$out/f16.img" 20480 >/dev/null
+    rm -f "$out/f16.img"; mkfs.vfat -C -F 16 -S 512 -s 2 -n FAT16VOL "$out/f16.img" 8192 >/dev/null
     mmd -i "$out/f16.img" ::/a ::/a/b ::/a/b/c
     pattern_file "$out/p2" 1000000 2
     mcopy -i "$out/f16.img" "$out/p2" "::/a/b/c/Ärger σ.vhd"
-    for i in $(seq 1 40); do pattern_file "$out/s" 2048 "s$i"; mcopy -i "$out/f16.img" "$out/s" "::/f$i.tmp"; done
-    for i in $(seq 1 2 40); do mdel -i "$out/f16.img" "::/f$i.tmp"; done
+    small_files f16 40 2048
     mcopy -i "$out/f16.img" "$out/p2" "::/frag16.vhd"
     fat_oracle f16 "/a/b/c/Ärger σ.vhd" f16_deep
     fat_oracle f16 /frag16.vhd f16_frag
     # FAT32 with 512-byte clusters: a fragmented file (fill, delete every
     # other small file, reset the FSInfo next-free hint, copy the big file).
     rm -f "$out/f32.img"; mkfs.vfat -C -F 32 -S 512 -s 1 -n FAT32VOL "$out/f32.img" 40000 >/dev/null
-    pattern_file "$out/s" 512 small
-    for i in $(seq 1 400); do echo "::/s$i.tmp"; done >"$out/names"
-    for i in $(seq 1 400); do mcopy -i "$out/f32.img" "$out/s" "::/s$i.tmp"; done
-    for i in $(seq 1 2 400); do echo "::/s$i.tmp"; done | xargs mdel -i "$out/f32.img"
+    small_files f32 400 512
     for off in $((512 + 0x1EC)) $((512 * 7 + 0x1EC)); do
         printf '\xff\xff\xff\xff' | dd of="$out/f32.img" bs=1 seek=$off conv=notrunc status=none
     done
@@ -130,7 +139,7 @@ if [ "$kind" = fat ]; then
     mmd -i "$out/f32.img" ::/VMs
     mcopy -i "$out/f32.img" "$out/p3" "::/VMs/Fragmented Disk.vhd"
     fat_oracle f32 "/VMs/Fragmented Disk.vhd" f32_frag
-    rm -f "$out/p1" "$out/p2" "$out/p3" "$out/s" "$out/names"
+    rm -f "$out/p1" "$out/p2" "$out/p3"
     exit 0
 fi
 echo "usage: $0 OUTDIR ntfs|fat" >&2

@@ -85,7 +85,7 @@ static size_t check_file(const char *img, const char *path, const char *oracle, 
     vb_fs *fs = mount_image(img, &f);
     char data_path[512];
     snprintf(data_path, sizeof(data_path), "%s/%s.data", img_dir, oracle);
-    size_t size;
+    size_t size = 0;
     uint8_t *want_data = fs_load_file(data_path, &size);
     assert_non_null(want_data);
 
