@@ -3,7 +3,8 @@
 # build/payload.efi and a pattern partition, turns it into a VHD, puts it on a
 # host ESP with build/vhdboot.efi and a vhdboot.conf, boots OVMF and looks for
 # "PAYLOAD: PASS".
-#   usage: tests/integration/smoke_loader.sh [persistent|volatile|readonly] [fixed|dynamic]
+#   usage: tests/integration/smoke_loader.sh [persistent|volatile|readonly] [fixed|dynamic|chain]
+# chain: a dynamic base with two differencing layers made by build/vhdtool.
 # Keeps its files in build/smoke/ and prints the console log path.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +25,15 @@ mcopy -i guest.img@@1M "$ROOT/build/payload.efi" ::/EFI/BOOT/BOOTX64.EFI
 first=$(sgdisk -i 2 guest.img | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
 last=$(sgdisk -i 2 guest.img | sed -n 's/^Last sector: \([0-9]*\).*/\1/p')
 python3 "$ROOT/tools/mkpattern.py" guest.img "$first" $((last - first + 1))
-qemu-img convert -q -f raw -O vpc -o subformat="$SUBFORMAT",force_size=on guest.img guest.vhd
+rm -rf layers
+if [ "$SUBFORMAT" = chain ]; then
+    mkdir layers
+    qemu-img convert -q -f raw -O vpc -o subformat=dynamic,force_size=on guest.img layers/base.vhd
+    "$ROOT/build/vhdtool" create diff --parent layers/base.vhd layers/mid.vhd >/dev/null
+    "$ROOT/build/vhdtool" create diff --parent layers/mid.vhd guest.vhd >/dev/null
+else
+    qemu-img convert -q -f raw -O vpc -o subformat="$SUBFORMAT",force_size=on guest.img guest.vhd
+fi
 
 # Host disk: one ESP with the loader, its config and the VHD.
 truncate -s 120M host.img
@@ -35,6 +44,7 @@ mmd -i host.img@@1M ::/EFI ::/EFI/BOOT ::/vms
 mcopy -i host.img@@1M "$ROOT/build/vhdboot.efi" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i host.img@@1M vhdboot.conf ::/EFI/BOOT/vhdboot.conf
 mcopy -i host.img@@1M guest.vhd ::/vms/guest.vhd
+[ -d layers ] && mcopy -i host.img@@1M layers/base.vhd layers/mid.vhd ::/vms/
 
 cp /usr/share/OVMF/OVMF_VARS_4M.fd vars.fd
 timeout 180 qemu-system-x86_64 -machine q35 -accel tcg -m 512 -smp 1 \
