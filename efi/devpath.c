@@ -2,6 +2,8 @@
 #include <efi.h>
 #include <efilib.h>
 #include "devpath.h"
+#include "text.h"
+#include "format/bytes.h"
 
 UINTN efi_devpath_body_size(const EFI_DEVICE_PATH *path)
 {
@@ -74,4 +76,35 @@ bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37])
     put_hex(&p, g + 10, 6, false);
     *p = '\0';
     return true;
+}
+
+bool efi_devpath_file_path(const EFI_DEVICE_PATH *path, char *out, UINTN cap)
+{
+    UINTN len = 0;
+    bool any = false;
+    if (cap == 0)
+        return false;
+    out[0] = '\0';
+    for (const EFI_DEVICE_PATH *node = path; !IsDevicePathEnd(node); node = NextDevicePathNode(node)) {
+        if (DevicePathType(node) != MEDIA_DEVICE_PATH || DevicePathSubType(node) != MEDIA_FILEPATH_DP)
+            continue;
+        UINTN units = (DevicePathNodeLength(node) - 4) / sizeof(CHAR16);
+        CHAR16 name[512];
+        if (units == 0 || units >= 512)
+            return false;
+        /* node names are not aligned: copy before reading */
+        CopyMem(name, (UINT8 *)node + 4, units * sizeof(CHAR16));
+        name[units] = 0;
+        if (len > 0 && out[len - 1] != '\\' && name[0] != L'\\') {
+            if (len + 1 >= cap)
+                return false;
+            out[len++] = '\\';
+            out[len] = '\0';
+        }
+        if (efi_char16_to_utf8(name, out + len, cap - len) != VB_OK)
+            return false;
+        len += vb_strlen(out + len);
+        any = true;
+    }
+    return any;
 }

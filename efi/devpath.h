@@ -18,4 +18,9 @@ EFI_DEVICE_PATH *efi_devpath_parent(const EFI_DEVICE_PATH *path);
  * (37 bytes). Returns false when the path has no GPT partition node. */
 bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37]);
 
+/* Joins the file-path nodes of path (e.g. a loaded image's FilePath) into
+ * one UTF-8 path like "\EFI\BOOT\BOOTX64.EFI" in out (capacity cap).
+ * Returns false when there is no file-path node or it does not fit. */
+bool efi_devpath_file_path(const EFI_DEVICE_PATH *path, char *out, UINTN cap);
+
 #endif
