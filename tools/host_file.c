@@ -78,9 +78,13 @@ static void host_close(void *ctx)
 static vb_status wrap_fd(int fd, bool writable, vb_source *out)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
         return VB_ERR_IO;
+    }
+    if (S_ISDIR(st.st_mode)) { /* a folder is no file: as the EFI opener does */
+        close(fd);
+        return VB_ERR_NOT_FOUND;
     }
     off_t end = lseek(fd, 0, SEEK_END); /* works for block devices too */
     if (end < 0) {

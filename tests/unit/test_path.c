@@ -203,7 +203,7 @@ static void test_host_file_source(void **state)
     assert_int_equal(vb_source_write(&src, 0, buf, 10), VB_ERR_WRITE_PROTECTED);
     vb_source_close(&src);
     /* a folder is not a file */
-    assert_int_equal(host_file_open(dir, false, &src), VB_ERR_IO);
+    assert_int_equal(host_file_open(dir, false, &src), VB_ERR_NOT_FOUND);
 
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     assert_int_equal(system(path), 0);
