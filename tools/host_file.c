@@ -112,7 +112,7 @@ vb_status host_file_open(const char *host_path, bool writable, vb_source *out)
 {
     int fd = open(host_path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
+        if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
             return VB_ERR_NOT_FOUND;
         if (writable && (errno == EACCES || errno == EPERM || errno == EROFS))
             return VB_ERR_WRITE_PROTECTED;

@@ -204,6 +204,7 @@ static void test_host_file_source(void **state)
     vb_source_close(&src);
     /* a folder is not a file */
     assert_int_equal(host_file_open(dir, false, &src), VB_ERR_NOT_FOUND);
+    assert_int_equal(host_file_open(dir, true, &src), VB_ERR_NOT_FOUND);
 
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     assert_int_equal(system(path), 0);
