@@ -75,16 +75,20 @@ typedef struct vb_layer vb_layer;
 
 enum vb_open_flags {
     VB_OPEN_WRITABLE = 1u << 0,   /* allow writes to this layer (top layer only) */
-    VB_OPEN_USE_FOOTER_COPY = 1u << 1, /* accept a damaged trailing footer if the copy at 0 is intact (read-only) */
+    VB_OPEN_USE_FOOTER_COPY = 1u << 1, /* accept a damaged trailing footer if the copy at 0 is intact;
+                                        * read-only opens only (with VB_OPEN_WRITABLE the footer error is returned) */
 };
 
 /* Opens one VHD file over its file source. name is used in messages only.
  * Does not resolve the parent. On success *out owns nothing of file: the
  * caller keeps file alive and closes it after vb_layer_close. */
 vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_layer **out, vb_diag *diag);
-/* Sets the source that reads of absent sectors of a differencing layer go to. */
+/* Sets the source that reads of absent sectors of a differencing layer go to
+ * (without one, such reads fail with VB_ERR_PARENT_NOT_FOUND). */
 void vb_layer_set_parent(vb_layer *layer, vb_source *parent);
-/* The layer as a block source (size = disk size). Valid until vb_layer_close. */
+/* The layer as a block source (size = disk size). Valid until vb_layer_close.
+ * Reads and writes accept any byte offset and length (partial sectors are
+ * read-modify-written); write is NULL unless opened VB_OPEN_WRITABLE. */
 vb_source *vb_layer_source(vb_layer *layer);
 const vb_vhd_info *vb_layer_info(const vb_layer *layer);
 /* Number of parent locators, and the i-th decoded one. */
@@ -145,7 +149,9 @@ unsigned vb_parent_candidates(const vb_layer *layer, const char *child_path, cha
 
 typedef struct vb_create_params {
     enum vb_disk_type type;
-    uint64_t size;              /* bytes; rounded to the CHS size for fixed/dynamic? no: exact, must be sector multiple */
+    uint64_t size;              /* bytes, exact (sector multiple); differencing: 0 or the parent's size.
+                                 * Creator "vhdb": vhdboot reads current size; QEMU reads the CHS size
+                                 * (it only trusts current size for creators it knows). */
     uint32_t block_size;        /* dynamic/diff; 0 = 2 MiB */
     const uint8_t *uuid;        /* 16 bytes; NULL = caller must fill later (tests pass one) */
     uint32_t timestamp;         /* seconds since 2000-01-01 */
