@@ -1,7 +1,7 @@
 #!/bin/bash
 # vhdboot tests: builds the NTFS and FAT volumes the fs/ unit tests read, and
 # their oracles, into OUTDIR (no mounting, no root).
-#   mk_fs_images.sh OUTDIR ntfs|fat
+#   mk_fs_images.sh OUTDIR ntfs|ntfs-hostile|fat
 # Writes IMAGE.img for each volume and, per checked file, ORACLE.runs
 # ("VCN LCN LENGTH" hex rows from ntfsinfo -v -F, $DATA only) or ORACLE.chain
 # (mshowfat output), plus ORACLE.data (the file's bytes from ntfscat/mcopy).
@@ -100,10 +100,16 @@ if [ "$kind" = ntfs ]; then
     # Compression enabled: every new file is compressed.
     ntfs_vol ncomp 16M -C -L "Comp"
     printf 'file /comp.vhd 200000 41\n' | "$builder" "$out/ncomp.img"
-    # A small volume for the hostile-image tests.
+    exit 0
+fi
+
+if [ "$kind" = ntfs-hostile ]; then
+    need mkntfs
+    [ -x "$builder" ] || { echo "missing $builder (make build/tests-tools/ntfs_build)" >&2; exit 77; }
+    # A small volume that the hostile-image tests damage in memory.
     ntfs_vol nhost 8M -c 512 -L "Hostile"
     {
-        echo "file /a.vhd 100000 51"; echo "frag /frag.vhd 1000000 52"; echo "mkdir /d"
+        echo "file /a.vhd 100000 51"; echo "frag /frag.vhd 600000 52"; echo "mkdir /d"
         for i in $(seq -w 0 99); do echo "file /d/entry-$i.txt 1 53"; done
     } | "$builder" "$out/nhost.img"
     exit 0
@@ -142,5 +148,5 @@ if [ "$kind" = fat ]; then
     rm -f "$out/p1" "$out/p2" "$out/p3"
     exit 0
 fi
-echo "usage: $0 OUTDIR ntfs|fat" >&2
+echo "usage: $0 OUTDIR ntfs|ntfs-hostile|fat" >&2
 exit 2
