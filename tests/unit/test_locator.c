@@ -279,6 +279,50 @@ static void test_unprintable_code(void **state)
     expect_bad(f, 7, "??zz");
 }
 
+
+/* Random entries (codes, spaces, lengths, offsets near the limit, payload
+ * bytes): decoding either succeeds with terminated, bounded paths or refuses
+ * with VB_ERR_BAD_LOCATOR; the sanitizer build checks every access. */
+static void test_random_entries(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const codes[] = { "W2ru", "W2ku", "MacX", "Wi2r", "Wi2k", "Mac ", "\0\0\0\0", "zzzz" };
+    static const uint32_t spaces[] = { 0, 1, 2, 8, 511, 512, 513, 1024, 4096, 65536, 0xFFFFFFFFu };
+    uint32_t seed = 12345;
+    unsigned ok = 0, bad = 0;
+    for (unsigned round = 0; round < 3000; round++) {
+        memset(f->header, 0, sizeof(f->header));
+        for (size_t k = 0; k < FILE_SIZE; k++) {
+            seed = seed * 1103515245u + 12345u;
+            f->file->data[k] = (uint8_t)(seed >> 16);
+            if ((seed >> 8) % 4 == 0)
+                f->file->data[k] &= 0x7f; /* plenty of ASCII */
+        }
+        for (unsigned i = 0; i < VB_MAX_LOCATORS; i++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t r = seed >> 8;
+            uint32_t len = r % 3 == 0 ? r % 64 : r % 3000;
+            uint64_t off = r % 5 == 0 ? FILE_SIZE - (r % 100) : r % FILE_SIZE;
+            if ((r >> 12) % 4 != 0)
+                continue; /* most entries unused, so whole tables also decode */
+            put_entry(f, i, codes[r % 8], spaces[(r >> 4) % 11], len, off);
+        }
+        vb_status st = decode(f, FILE_SIZE - (seed % 700));
+        if (st == VB_OK) {
+            ok++;
+            assert_true(f->count <= VB_MAX_LOCATORS);
+            for (unsigned i = 0; i < f->count; i++)
+                assert_true(strlen(f->out[i].path) < VB_PATH_MAX);
+        } else {
+            assert_int_equal(st, VB_ERR_BAD_LOCATOR);
+            assert_non_null(strstr(f->diag.text, NAME));
+            bad++;
+        }
+    }
+    assert_true(bad > 0);
+    assert_true(ok > 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -298,6 +342,7 @@ int main(void)
         T(test_invalid_utf16),
         T(test_path_too_long),
         T(test_unprintable_code),
+        T(test_random_entries),
     };
     return cmocka_run_group_tests_name("locator", tests, NULL, NULL);
 }

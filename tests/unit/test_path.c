@@ -107,6 +107,45 @@ static void test_capacity(void **state)
 }
 
 
+/* Random mixes of components and prefixes: a result is always volume-absolute
+ * with no ".", ".." or empty components and no '/', or a clean refusal. */
+static void test_random_paths(void **state)
+{
+    (void)state;
+    static const char *const parts[] = { "a", "bb", ".", "..", "", "C:", "\\\\?\\", "/", "UNC", "x.vhd" };
+    uint32_t seed = 99;
+    for (unsigned round = 0; round < 20000; round++) {
+        char rel[256] = "", child[256] = "\\";
+        seed = seed * 1103515245u + 12345u;
+        unsigned n = 1 + (seed >> 16) % 8;
+        for (unsigned i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(rel, parts[(seed >> 16) % 10]);
+            if ((seed >> 8) % 3)
+                strcat(rel, (seed >> 4) % 2 ? "\\" : "/");
+        }
+        seed = seed * 1103515245u + 12345u;
+        for (unsigned i = 0; i < (seed >> 16) % 4; i++)
+            strcat(child, "d\\");
+        strcat(child, "c.vhd");
+        char out[VB_PATH_MAX];
+        vb_status st = vb_path_resolve(child, rel, out, sizeof(out));
+        if (st != VB_OK) {
+            assert_true(st == VB_ERR_PATH_ESCAPES_ROOT || st == VB_ERR_INVALID_ARG);
+            continue;
+        }
+        assert_int_equal(out[0], '\\');
+        assert_null(strchr(out, '/'));
+        assert_null(strstr(out, "\\\\"));
+        assert_null(strstr(out, "\\..\\"));
+        assert_null(strstr(out, "\\.\\"));
+        size_t len = strlen(out);
+        assert_true(len > 1 && out[len - 1] != '\\');
+        assert_false(len >= 3 && strcmp(out + len - 3, "\\..") == 0);
+        assert_false(len >= 2 && strcmp(out + len - 2, "\\.") == 0);
+    }
+}
+
 /* ---- host path mapping and host files (tools/host_file.c) ---- */
 
 /* A scratch folder (realpath'd) for host tests; removed by the caller. */
@@ -254,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_forward_slashes),
         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_random_paths),
         cmocka_unit_test(test_host_core_mapping),
         cmocka_unit_test(test_host_relative_and_symlink),
         cmocka_unit_test(test_host_file_source),
