@@ -82,6 +82,49 @@ static bool partition2(EFI_BLOCK_IO *bio, UINT8 *buf, UINT64 *first, UINT64 *las
     return *first != 0 && *first <= *last && *last <= bio->Media->LastBlock;
 }
 
+/* Checks that BlockIO refuses bad requests with the statuses the UEFI spec
+ * names; returns NULL when it does, or the first wrong answer. */
+static const char *check_refusals(EFI_BLOCK_IO *bio, UINT8 *buf)
+{
+    static char reason[160];
+    UINT32 id = bio->Media->MediaId;
+    EFI_LBA last = bio->Media->LastBlock;
+    struct {
+        const char *what;
+        UINT32 media_id;
+        EFI_LBA lba;
+        UINTN size;
+        void *buf;
+        EFI_STATUS want;
+    } cases[] = {
+        { "wrong media id", id + 1, 0, SECTOR, buf, EFI_MEDIA_CHANGED },
+        { "partial block", id, 0, SECTOR - 1, buf, EFI_BAD_BUFFER_SIZE },
+        { "LBA past the end", id, last + 1, SECTOR, buf, EFI_INVALID_PARAMETER },
+        { "read across the end", id, last, 2 * SECTOR, buf, EFI_INVALID_PARAMETER },
+        { "huge LBA", id, ~(EFI_LBA)0, SECTOR, buf, EFI_INVALID_PARAMETER },
+        { "NULL buffer", id, 0, SECTOR, NULL, EFI_INVALID_PARAMETER },
+        { "last block", id, last, SECTOR, buf, EFI_SUCCESS },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        EFI_STATUS st = bio->ReadBlocks(bio, cases[i].media_id, cases[i].lba, cases[i].size, cases[i].buf);
+        if (st != cases[i].want) {
+            vb_format(reason, sizeof reason, "ReadBlocks %s gave %s, not %s", cases[i].what, efi_status_text(st),
+                      efi_status_text(cases[i].want));
+            return reason;
+        }
+    }
+    /* writes: a read-only disk refuses first; a writable one checks like reads */
+    EFI_STATUS st = bio->WriteBlocks(bio, id, last + 1, SECTOR, buf);
+    EFI_STATUS want = bio->Media->ReadOnly ? EFI_WRITE_PROTECTED : EFI_INVALID_PARAMETER;
+    if (st != want) {
+        vb_format(reason, sizeof reason, "WriteBlocks past the end gave %s, not %s", efi_status_text(st),
+                  efi_status_text(want));
+        return reason;
+    }
+    efi_say("PAYLOAD: blockio refusals ok\n");
+    return NULL;
+}
+
 /* Runs the checks; returns NULL on success or the failure reason. */
 static const char *run(EFI_BLOCK_IO *bio, UINT8 *buf)
 {
@@ -89,6 +132,9 @@ static const char *run(EFI_BLOCK_IO *bio, UINT8 *buf)
     UINT32 id = bio->Media->MediaId;
     UINT64 total = bio->Media->LastBlock + 1, first, last, mismatches = 0, markers = 0;
     efi_say("PAYLOAD: disk %llu sectors\n", (unsigned long long)total);
+    const char *refused = check_refusals(bio, buf);
+    if (refused)
+        return refused;
     if (!partition2(bio, buf, &first, &last))
         return "no GPT partition 2";
     efi_say("PAYLOAD: pattern partition LBA %llu-%llu\n", (unsigned long long)first, (unsigned long long)last);
