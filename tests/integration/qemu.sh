@@ -22,11 +22,20 @@ qemu_clean() {
     sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' -e 's/\r//g' "$1"
 }
 
+# qemu_seen SPEC TEXT: true when TEXT has a line matching SPEC, an extended
+# regex optionally prefixed by "N:" (then at least N matching lines).
+qemu_seen() {
+    local spec=$1 want=1
+    if [[ $spec =~ ^([0-9]+):(.*)$ ]]; then want=${BASH_REMATCH[1]} spec=${BASH_REMATCH[2]}; fi
+    [ "$(grep -cE -- "$spec" <<<"$2")" -ge "$want" ]
+}
+
 # qemu_run LOG LIMIT_S STOP_REGEX DISK [WAIT_REGEX KEYS]...
 #   Boots DISK (raw; virtio-blk, boot index 0) and records the console in
 #   LOG.raw; LOG gets the cleaned text when QEMU is gone. Each WAIT_REGEX/KEYS
 #   pair is handled in order: once WAIT_REGEX appears in the console, KEYS
 #   (printf %b escapes, e.g. '\e[B\r') are typed into the serial console.
+#   WAIT_REGEX may start with "N:" to wait for its N-th matching line.
 #   STOP_REGEX (may be empty) ends the run early, half a second after it shows.
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
 # Returns 0 when the guest powered off by itself, 2 when stopped on
@@ -55,7 +64,7 @@ qemu_run() {
     while kill -0 "$qpid" 2>/dev/null; do
         sleep 0.25
         text=$(qemu_clean "$log.raw")
-        if [ $# -ge 2 ] && grep -qE -- "$1" <<<"$text"; then
+        if [ $# -ge 2 ] && qemu_seen "$1" "$text"; then
             sleep 0.3
             printf '%b' "$2" >&"$fd"
             shift 2
