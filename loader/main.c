@@ -24,6 +24,24 @@ static vb_status load_config(EFI_LOADED_IMAGE *loaded, const char *loader_path, 
 }
 
 /* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
+/* Gives the user up to `seconds` to read an error before returning to the
+ * firmware (which may clear the screen); any key ends the wait. */
+static void pause_for_error(unsigned seconds)
+{
+    EFI_EVENT timer = NULL;
+    EFI_INPUT_KEY key;
+    UINTN index;
+    efi_say("vhdboot: returning to the firmware in %u s (press a key to return now)\n", seconds);
+    if (BS->CreateEvent(EVT_TIMER, 0, NULL, NULL, &timer) != EFI_SUCCESS)
+        return;
+    if (BS->SetTimer(timer, TimerRelative, (UINT64)seconds * 10000000) == EFI_SUCCESS) {
+        EFI_EVENT events[2] = { ST->ConIn->WaitForKey, timer };
+        BS->WaitForEvent(2, events, &index);
+        ST->ConIn->ReadKeyStroke(ST->ConIn, &key);
+    }
+    BS->CloseEvent(timer);
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
     EFI_LOADED_IMAGE *loaded = NULL;
@@ -49,6 +67,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     }
     if (load_config(loaded, loader_path, cfg, &diag) != VB_OK) {
         efi_say("vhdboot: error: %s\n", diag.text);
+        pause_for_error(5);
         vb_free(cfg);
         return EFI_LOAD_ERROR;
     }
