@@ -73,6 +73,13 @@ static int output_create(struct output *out, const vb_vhd_info *in_info)
         out->fd = open(out->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (out->fd < 0)
             return vt_error("%s: cannot create: %s", out->name, strerror(errno));
+        /* Full size first: writes inside the file are cheaper than appends. */
+        if (ftruncate(out->fd, (off_t)out->size) != 0) {
+            int err = errno;
+            close(out->fd);
+            unlink(out->name);
+            return vt_error("%s: cannot set the size: %s", out->name, strerror(err));
+        }
         return VT_EXIT_OK;
     }
     out->fd = -1;

@@ -43,36 +43,43 @@ for off in 132M 532M 932M; do "$VHDTOOL" write top.vhd $off --in piece; done
 rm -f piece
 sync
 
-# best_time CMD...: runs CMD twice (removing out.raw before each), prints the
-# better wall time in seconds.
-best_time() {
-    local best="" t0 t1 t i
-    for i in 1 2; do
-        rm -f out.raw
-        t0=$(date +%s%N)
-        "$@" >/dev/null 2>&1 || { echo "FAIL"; return; }
-        t1=$(date +%s%N)
-        t=$(( (t1 - t0) / 1000 ))   # microseconds
-        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
-    done
+# time_once CMD...: syncs (so earlier dirty pages do not throttle this run),
+# runs CMD writing out.raw, prints the wall time in microseconds or FAIL.
+time_once() {
+    local t0 t1
     rm -f out.raw
-    awk -v us="$best" 'BEGIN { printf "%.3f", us / 1e6 }'
+    sync
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || { echo FAIL; return; }
+    t1=$(date +%s%N)
+    rm -f out.raw
+    echo $(( (t1 - t0) / 1000 ))
 }
+# better A B: the smaller of two microsecond counts (FAIL wins).
+better() { if [ "$1" = FAIL ] || [ "$2" = FAIL ]; then echo FAIL; elif [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }
+secs() { [ "$1" = FAIL ] && echo FAIL || awk -v us="$1" 'BEGIN { printf "%.3f", us / 1e6 }'; }
 rate() { awk -v s="$1" -v mb="$MB" 'BEGIN { if (s + 0 > 0) printf "%.0f", mb / s; else print "-" }'; }
 
 printf '\n%-26s %10s %9s %10s %9s %8s\n' "input (${MB} MB disk)" "vhdtool s" "MB/s" "qemu-img s" "MB/s" "ratio"
 for kind in fixed dynamic; do
-    vt=$(best_time "$VHDTOOL" convert $kind.vhd out.raw)
+    # Interleaved: vhdtool, qemu-img, vhdtool, qemu-img; best of each.
+    vt=$(time_once "$VHDTOOL" convert $kind.vhd out.raw)
+    qm=FAIL
+    [ $HAVE_QEMU = 1 ] && qm=$(time_once qemu-img convert -f vpc -O raw $kind.vhd out.raw)
+    vt=$(better "$vt" "$(time_once "$VHDTOOL" convert $kind.vhd out.raw)")
+    [ $HAVE_QEMU = 1 ] && qm=$(better "$qm" "$(time_once qemu-img convert -f vpc -O raw $kind.vhd out.raw)")
+    vt=$(secs "$vt")
     if [ $HAVE_QEMU = 1 ]; then
-        qm=$(best_time qemu-img convert -f vpc -O raw $kind.vhd out.raw)
-        ratio=$(awk -v a="$vt" -v b="$qm" 'BEGIN { if (a + 0 > 0) printf "%.2fx", b / a; else print "-" }')
+        qm=$(secs "$qm")
+        ratio=$(awk -v a="$vt" -v b="$qm" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "-" }')
     else
         qm="n/a" ratio="-"
     fi
     printf '%-26s %10s %9s %10s %9s %8s\n' "$kind VHD -> raw" "$vt" "$(rate "$vt")" "$qm" "$(rate "$qm")" "$ratio"
 done
-vt=$(best_time "$VHDTOOL" convert top.vhd out.raw)
+vt=$(secs "$(better "$(time_once "$VHDTOOL" convert top.vhd out.raw)" "$(time_once "$VHDTOOL" convert top.vhd out.raw)")")
 printf '%-26s %10s %9s %10s %9s %8s\n' "3-layer chain -> raw" "$vt" "$(rate "$vt")" "n/a" "-" "-"
 echo
 echo "ratio = qemu-img time / vhdtool time (above 1: vhdtool is faster)."
-echo "Best of two runs each, warm page cache (caches cannot be dropped here); output not fsync'ed by either tool."
+echo "Best of two interleaved runs each (sync before every run), warm page cache (caches cannot be"
+echo "dropped here); the output is not fsync'ed by either tool; the machine may be shared, so expect noise."
