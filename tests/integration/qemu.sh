@@ -19,7 +19,7 @@ qemu_missing() {
 
 # qemu_clean RAW: prints the serial log without terminal escapes and CRs.
 qemu_clean() {
-    sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' -e 's/\r//g' "$1"
+    sed -e 's/\x1b\[[0-9;?=]*[A-Za-z]//g' -e 's/\x1b[()][A-Za-z0-9]//g' -e 's/\r//g' "$1"
 }
 
 # qemu_seen SPEC TEXT: true when TEXT has a line matching SPEC, an extended
@@ -55,10 +55,16 @@ qemu_run() {
         -nographic -serial mon:stdio -no-reboot -net none \
         <"$dir/console-in" >"$log.raw" 2>&1 &
     qpid=$!
+    # timeout runs QEMU in its own process group, out of reach of Ctrl-C.
+    trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM
     # Hold the console's input open so QEMU never sees end-of-file.
     exec {fd}>"$dir/console-in"
     if [ "${QEMU_SERIAL_TEE:-0}" = 1 ]; then
-        tail -n +1 -f --pid="$qpid" "$log.raw" &
+        if [ -t 1 ]; then
+            tail -n +1 -f --pid="$qpid" "$log.raw" &
+        else
+            tail -n +1 -f --pid="$qpid" "$log.raw" | sed -u -e 's/\x1b\[[0-9;?=]*[A-Za-z]//g' -e 's/\r//g' &
+        fi
         teepid=$!
     fi
     while kill -0 "$qpid" 2>/dev/null; do
@@ -79,6 +85,7 @@ qemu_run() {
     wait "$qpid"
     rc=$?
     exec {fd}>&-
+    trap - INT TERM
     [ -n "$teepid" ] && wait "$teepid" 2>/dev/null
     qemu_clean "$log.raw" >"$log"
     rm -rf "$dir"
