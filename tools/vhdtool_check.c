@@ -61,7 +61,8 @@ static int repair_footer(const char *file)
     vb_layer *layer;
     vb_status st = vt_layer_open(file, VB_OPEN_USE_FOOTER_COPY, &src, &layer, &diag);
     if (st != VB_OK) {
-        printf("%s: cannot repair: %s\n", file, diag.text[0] ? diag.text : vb_status_message(st));
+        printf("%s: cannot repair: the footer copy at offset 0 is not usable either (%s)\n", file,
+               diag.text[0] ? diag.text : vb_status_message(st));
         return VT_EXIT_FAIL;
     }
     const vb_vhd_info *info = vb_layer_info(layer);

@@ -60,6 +60,23 @@ t_check "convert the chain to a dynamic VHD" "$VHDTOOL" convert lab/top.vhd flat
 "$VHDTOOL" convert flat.vhd flat2.raw
 same_bytes "flattened dynamic VHD equals the mirror" flat2.raw mirror.raw
 
+# A damaged trailing footer: check reports it, --repair restores it from the
+# copy at offset 0 (next to top, so its relative locator still resolves).
+cp lab/top.vhd lab/damaged.vhd
+end=$(stat -c %s lab/damaged.vhd)
+printf 'XXXX' | dd of=lab/damaged.vhd bs=1 seek=$((end - 512 + 64)) conv=notrunc status=none
+"$VHDTOOL" check lab/damaged.vhd >out.txt 2>&1
+t_eq "check of a damaged footer exits 1" 1 "$?"
+t_grep "check names the file and the checksum" "damaged\.vhd.*checksum" out.txt
+"$VHDTOOL" check --repair lab/damaged.vhd >out.txt 2>&1
+t_eq "check --repair exits 0" 0 "$?"
+t_grep "repair says what it does before doing it" "repairing: rewriting the trailing footer" out.txt
+cmp -s <(head -c 512 lab/damaged.vhd) <(tail -c 512 lab/damaged.vhd) && t_ok "repaired footer equals the copy" ||
+    t_fail "repaired footer equals the copy"
+"$VHDTOOL" convert lab/damaged.vhd repaired.raw
+same_bytes "repaired image still equals the mirror" repaired.raw mirror.raw
+rm -f lab/damaged.vhd
+
 # Merge top into mid: the chain mid -> base now holds the same data.
 t_check "merge top into mid" "$VHDTOOL" merge lab/top.vhd
 t_eq "merge does not write the grandparent" "$base_sum" "$(sha256sum <lab/base/base.vhd)"
