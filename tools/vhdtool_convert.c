@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,14 @@ int vt_cmd_convert(int argc, char **argv)
     vb_status st = vt_disk_open(in_name, 0, true, &in, &diag);
     if (st != VB_OK)
         return vt_diag_error(&diag, st, in_name);
+    for (unsigned i = 0; in.is_vhd && i < vb_chain_depth(in.chain); i++) {
+        char layer_path[PATH_MAX];
+        if (core_to_host_path(vb_chain_path(in.chain, i), layer_path, sizeof(layer_path)) &&
+            same_file(layer_path, out_name)) {
+            vt_disk_close(&in);
+            return vt_error("%s: is a layer of %s's chain; refusing to overwrite it", out_name, in_name);
+        }
+    }
     const vb_vhd_info *in_info = in.is_vhd ? vb_layer_info(vb_chain_layer(in.chain, 0)) : NULL;
     uint64_t src_size = in.src->size;
     out.size = src_size;

@@ -56,6 +56,10 @@ same_bytes "flattened chain equals the mirror" flat.raw mirror.raw
 "$VHDTOOL" read lab/top.vhd 2097000 1000 --out piece.bin
 dd if=mirror.raw bs=1000 skip=2097 count=1 status=none >piece.ref
 same_bytes "read across a block edge equals the mirror" piece.bin piece.ref
+base_before=$(sha256sum <lab/base/base.vhd)
+"$VHDTOOL" convert lab/top.vhd lab/base/base.vhd -O raw >/dev/null 2>out.txt
+t_eq "convert refuses to overwrite a layer of its own chain" 1 "$?"
+t_eq "the refused convert left the base alone" "$base_before" "$(sha256sum <lab/base/base.vhd)"
 t_check "convert the chain to a dynamic VHD" "$VHDTOOL" convert lab/top.vhd flat.vhd
 "$VHDTOOL" convert flat.vhd flat2.raw
 same_bytes "flattened dynamic VHD equals the mirror" flat2.raw mirror.raw
