@@ -13,6 +13,8 @@ static const ntfs_attr_name unnamed = { NULL, 0 };
 static vb_status load_mft(ntfs_volume *vol, uint8_t *rec, vb_diag *diag)
 {
     vb_status st = vb_source_read(vol->dev, vol->mft_lcn * vol->cluster_size, rec, vol->record_size);
+    if (st == VB_ERR_OUT_OF_RANGE)
+        return vb_fail(diag, VB_ERR_FS_CORRUPT, "$MFT record 0 lies past the end of the volume");
     if (st != VB_OK)
         return vb_fail(diag, st, "cannot read $MFT record 0: %s", vb_status_message(st));
     st = ntfs_apply_fixup(rec, vol->record_size, "FILE", "MFT record 0 ($MFT)", diag);
