@@ -94,6 +94,7 @@ static vb_status gather_from_list(ntfs_volume *vol, uint64_t recno, const uint8_
                                   uint32_t type, ntfs_attr_name name, struct gather *g, vb_diag *diag)
 {
     uint8_t *ext = NULL;
+    uint64_t ext_recno = UINT64_MAX; /* record now in ext (consecutive entries often share one) */
     unsigned visited = 0;
     vb_status st = VB_OK;
     for (size_t pos = 0; st == VB_OK && size - pos >= NTFS_ATTR_LIST_ENTRY_MIN;) {
@@ -117,13 +118,17 @@ static vb_status gather_from_list(ntfs_volume *vol, uint64_t recno, const uint8_
         uint64_t ref = vb_le64(e->record), where = NTFS_REF_RECORD(ref), vcn = vb_le64(e->lowest_vcn);
         const uint8_t *holder = rec;
         if (where != recno) {
-            if (!ext && !(ext = vb_alloc(vol->record_size))) {
-                st = vb_fail(diag, VB_ERR_NO_MEMORY, "no memory for an MFT record");
-                break;
+            if (where != ext_recno) {
+                if (!ext && !(ext = vb_alloc(vol->record_size))) {
+                    st = vb_fail(diag, VB_ERR_NO_MEMORY, "no memory for an MFT record");
+                    break;
+                }
+                ext_recno = UINT64_MAX;
+                st = ntfs_read_record(vol, where, ext, diag);
+                if (st != VB_OK)
+                    break;
+                ext_recno = where;
             }
-            st = ntfs_read_record(vol, where, ext, diag);
-            if (st != VB_OK)
-                break;
             const ntfs_record_header *h = (const ntfs_record_header *)ext;
             if (!(vb_le16(h->flags) & NTFS_RECORD_IN_USE) || NTFS_REF_RECORD(vb_le64(h->base_record)) != recno ||
                 (NTFS_REF_SEQUENCE(ref) && NTFS_REF_SEQUENCE(ref) != vb_le16(h->sequence))) {
