@@ -300,7 +300,27 @@ static void test_attribute_list_attacks(void **state)
 }
 
 /* Kinds of damage done to every INDX block of /d. */
-enum indx_damage { ENTRY_LENGTH, KEY_LENGTH, BYTES_IN_USE, BLOCK_VCN, TORN_FIXUP };
+enum indx_damage { ENTRY_LENGTH, KEY_LENGTH, BYTES_IN_USE, BLOCK_VCN, TORN_FIXUP, SELF_LOOP };
+
+/* Gives the last entry of an index block a subnode pointer to the block
+ * itself (a cycle in the B-tree). */
+static void loop_block_to_itself(uint8_t *block)
+{
+    uint8_t *node = block + 0x18;
+    uint32_t pos = vb_le32(node);
+    while (!(vb_le16(node + pos + 0x0C) & 2))
+        pos += vb_le16(node + pos + 8);
+    uint8_t *last = node + pos;
+    uint32_t at = (uint32_t)(last + 16 - block) % 512;
+    assert_true(at <= 512 - 8 - 2); /* the pointer must not cover a fixup slot */
+    if (vb_le16(last + 8) == 16) { /* make room for the pointer */
+        vb_put_le16(last + 8, 24);
+        vb_put_le32(node + 4, vb_le32(node + 4) + 8);
+    }
+    assert_int_equal(vb_le16(last + 8), 24);
+    vb_put_le16(last + 0x0C, 3);
+    put_le64(last + 16, vb_le64(block + 0x10));
+}
 
 /* Damages every index block in the first run of /d's $INDEX_ALLOCATION. */
 static void damage_dir_blocks(enum indx_damage how)
@@ -324,6 +344,7 @@ static void damage_dir_blocks(enum indx_damage how)
         case BYTES_IN_USE: vb_put_le32(block + 0x18 + 4, 0x10000); break;
         case BLOCK_VCN: put_le64(block + 0x10, 7777); break;
         case TORN_FIXUP: block[1022] ^= 0xFF; break;
+        case SELF_LOOP: loop_block_to_itself(block); break;
         }
         damaged++;
     }
@@ -345,6 +366,9 @@ static void test_index_entries_out_of_bounds(void **state)
         damage_dir_blocks(cases[i].how);
         expect("\\d\\entry-42.txt", VB_ERR_FS_CORRUPT, cases[i].needle);
     }
+    fresh_image();
+    damage_dir_blocks(SELF_LOOP); /* names past the last entry descend forever */
+    expect("\\d\\zzz.txt", VB_ERR_FS_CORRUPT, "deeper than 32 levels");
     fresh_image();
     uint8_t *root = attr_of(img + mft_off + 5 * rec_size, 0x90);
     uint8_t *node = root + vb_le16(root + 0x14) + 0x10;
