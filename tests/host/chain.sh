@@ -116,6 +116,16 @@ t_grep "refusal names the expected parent UUID" "$want" out.txt
 t_grep "refusal names the impostor's UUID" "$have" out.txt
 t_eq "refused set-parent leaves the child untouched" "$mid_sum" "$(sha256sum <lab/mid/mid.vhd)"
 
+# A new path longer than the locator space the child reserved: refused, unchanged.
+long=deep/$(printf 'd%.0s' $(seq 1 200))/$(printf 'e%.0s' $(seq 1 200))
+mkdir -p "$long"
+cp moved/base-moved.vhd "$long/base.vhd"
+mid_sum=$(sha256sum <lab/mid/mid.vhd)
+"$VHDTOOL" set-parent lab/mid/mid.vhd "$long/base.vhd" >out.txt 2>&1
+t_eq "set-parent with a path too long for the locator space exits 1" 1 "$?"
+t_grep "the refusal says the path does not fit" "needs [0-9]+ bytes but the file reserves only" out.txt
+t_eq "the too-long set-parent leaves the child untouched" "$mid_sum" "$(sha256sum <lab/mid/mid.vhd)"
+
 # merge --delete-child removes the child after a verified merge.
 t_check "merge --delete-child" "$VHDTOOL" merge --delete-child lab/top.vhd
 [ -e lab/top.vhd ] && t_fail "child deleted" || t_ok "child deleted"

@@ -45,7 +45,7 @@ for opts in subformat=fixed subformat=dynamic subformat=fixed,force_size=on subf
     vsize=$("$VHDTOOL" info --json "q_$tag.vhd" | sed -n 's/.*"disk_size": \([0-9]*\).*/\1/p')
     t_eq "qemu $opts: disk size agrees with qemu-img" "$qsize" "$vsize"
 done
-for fmt in fixed dynamic; do
+for fmt in fixed dynamic fixed,force_size=on dynamic,force_size=on; do
     qemu-img create -q -f vpc -o subformat=$fmt "empty_$fmt.vhd" 8M
     qemu-img convert -f vpc -O raw "empty_$fmt.vhd" "empty_$fmt.qemu.raw"
     "$VHDTOOL" convert "empty_$fmt.vhd" "empty_$fmt.vt.raw"
