@@ -7,6 +7,7 @@
  *   vhdtool_image.c     opening an input (VHD chain or raw file)
  *   vhdtool_paths.c     Windows spellings of parent paths (W2ku, W2ru)
  *   vhdtool_pipeline.c  overlapping reads with writes on a writer thread
+ *   vhdtool_output.c    writing a new raw / fixed / dynamic output, sparsely
  */
 #ifndef VHDTOOL_H
 #define VHDTOOL_H
@@ -134,6 +135,32 @@ void vt_pipeline_release(vt_pipeline *p, uint8_t *buf);
 /* Writes what is queued, stops the thread, frees everything. Returns the
  * first write error (and its offset in *fail_offset) or VB_OK. */
 vb_status vt_pipeline_finish(vt_pipeline *p, uint64_t *fail_offset);
+
+/* ---- outputs (vhdtool_output.c) ---- */
+
+enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC };
+
+/* A new output disk while it is being written. Set format, name, size and
+ * (dynamic) block_size (0 = the input's or 2 MiB) before vt_output_create. */
+typedef struct vt_output {
+    enum vt_out_format format;
+    const char *name;
+    uint64_t size;
+    int fd;                 /* raw */
+    vb_source file;         /* fixed, dynamic (must stay at this address) */
+    vb_layer *layer;        /* dynamic */
+    uint32_t block_size;    /* dynamic */
+} vt_output;
+
+/* Creates the output file (replacing it); VHD outputs get a fresh UUID and
+ * their metadata now, in_info (may be NULL) supplies a default block size.
+ * Returns an exit code (message printed). */
+int vt_output_create(vt_output *out, const vb_vhd_info *in_info);
+/* Stores len bytes at disk offset, skipping all-zero ranges (a vt_sink_fn;
+ * ctx is the vt_output). Dynamic: offset must be block-aligned. */
+vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
+/* Gives a raw output its final size and closes the output. Returns the status. */
+vb_status vt_output_finish(vt_output *out);
 
 /* ---- parent paths (vhdtool_paths.c) ---- */
 
