@@ -11,7 +11,7 @@ mkdir -p "$logdir"
 
 for prog in "$@"; do
     name=$(basename "$prog")
-    log="$logdir/$name.log"
+    log="$logdir/$(echo "$prog" | tr / _).log"
     echo "=== $prog"
     start=$(date +%s)
     if [[ $prog == *.sh ]]; then cmd=(bash "$prog"); else cmd=("$prog"); fi
