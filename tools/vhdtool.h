@@ -37,8 +37,9 @@ int vt_cmd_write(int argc, char **argv);
 int vt_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "vhdtool: message" on stderr; returns VT_EXIT_FAIL. */
 int vt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints the core's diagnostic (or "FILE: <status message>" when the core
- * left no text) on stderr; returns VT_EXIT_FAIL. */
+/* Prints the core's diagnostic on stderr, prefixed by file when the text
+ * does not already name it (or "FILE: <status message>" when the core left
+ * no text); returns VT_EXIT_FAIL. */
 int vt_diag_error(const vb_diag *diag, vb_status status, const char *file);
 /* Resets a diagnostic to "no error". */
 void vt_diag_clear(vb_diag *diag);

@@ -66,6 +66,7 @@ int vt_output_create(vt_output *out, const vb_vhd_info *in_info)
         st = vb_layer_open(&out->file, out->name, VB_OPEN_WRITABLE, &out->layer, &diag);
     if (st != VB_OK) {
         vb_source_close(&out->file);
+        unlink(out->name);
         return vt_diag_error(&diag, st, out->name);
     }
     if (out->layer)

@@ -33,8 +33,14 @@ int vt_error(const char *fmt, ...)
 
 int vt_diag_error(const vb_diag *diag, vb_status status, const char *file)
 {
-    if (diag && diag->status != VB_OK && diag->text[0])
-        return vt_error("%s", diag->text);
+    if (diag && diag->status != VB_OK && diag->text[0]) {
+        /* The core names files by core path; add the host name if it did not. */
+        const char *slash = strrchr(file, '/');
+        const char *base = slash ? slash + 1 : file;
+        if (strstr(diag->text, base))
+            return vt_error("%s", diag->text);
+        return vt_error("%s: %s", file, diag->text);
+    }
     return vt_error("%s: %s", file, vb_status_message(status));
 }
 
