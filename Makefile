@@ -11,6 +11,11 @@ HOSTCC  ?= gcc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 .PHONY: all deps test demo bench fuzz clean
+
+# The version string is compiled into the loader and vhdtool: a stamp that
+# changes only when the version does makes exactly those objects rebuild.
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" > $(VERSION_STAMP))
 all: $(BUILD)/vhdtool $(BUILD)/vhdboot.efi
 
 deps:
@@ -25,3 +30,5 @@ include tests/tests.mk
 
 clean:
 	rm -rf $(BUILD)
+
+$(HOST_OBJ)/tools/vhdtool.o $(EFI_OBJ)/loader/main.o: $(VERSION_STAMP)
