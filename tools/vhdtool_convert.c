@@ -33,8 +33,8 @@ static const char usage[] =
     "  -h, --help         this text\n"
     "exit status: 0 converted, 1 failed, 2 usage error\n";
 
-#define CHUNK (4u << 20)        /* read size */
-#define PIPELINE_DEPTH 4        /* chunks in flight between reader and writer */
+#define CHUNK (1u << 20)        /* read size: small enough to stay in cache between the two copies */
+#define PIPELINE_DEPTH 8        /* chunks in flight between reader and writer */
 
 /* Copies the whole disk from src into out: this thread reads chunks while a
  * writer thread stores the previous ones. Returns the status; *where gets
