@@ -65,31 +65,6 @@ vb_status efi_host_volume_open_file(efi_host_volume *vol, const char *path, bool
 /* Releases every volume of the last scan. */
 void efi_host_volumes_release(void);
 
-/* ---- Chain opener over host volumes ----
- * Opens core paths on a home volume first, then on every other volume, and
- * parents on the volume of their child first. All files are read through
- * extent maps, except that a writable open on a volume whose files the
- * firmware can grow (FAT) uses the firmware's file driver when
- * grow_top_through_firmware is set (so new VHD blocks can be appended). A
- * write needing room past an extent-mapped file's end prints, once per boot,
- * "vhdboot: error: <path>: write needs a new block but <volume> cannot grow
- * the file" and fails with VB_ERR_NO_SPACE. */
-#define EFI_HOST_OPENER_MAX_FILES (VB_MAX_CHAIN_DEPTH + 2u)
-
-typedef struct efi_host_opener {
-    vb_opener opener;                  /* pass &this->opener to vb_chain_open */
-    efi_host_volume *home;             /* tried first for the top file */
-    bool grow_top_through_firmware;
-    bool search_others;                /* also try volumes other than home/child's */
-    struct efi_host_open_file *open_files[EFI_HOST_OPENER_MAX_FILES]; /* still open, by age */
-    unsigned long sequence;
-    efi_host_volume *last_volume;      /* where the last successful open found its file */
-} efi_host_opener;
-
-/* Fills *o. home may be NULL (then every volume is tried in order). The
- * opener must outlive every source it opens. */
-void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_top_through_firmware);
-/* The volume the source src (opened by o and still open) was found on, or NULL. */
-efi_host_volume *efi_host_opener_volume_of(const efi_host_opener *o, const vb_source *src);
+/* The chain opener over these volumes is in efi/host_opener.h. */
 
 #endif
