@@ -144,6 +144,8 @@ static unsigned check_file_and_chain(const char *file)
     return problems;
 }
 
+/* Runs "vhdtool check": validates the file and its chain, optionally repairs the footer.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_check(int argc, char **argv)
 {
     static const struct option options[] = {

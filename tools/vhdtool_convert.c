@@ -101,6 +101,8 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Runs "vhdtool convert": copies IN (raw or a whole chain) into a new OUT.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_convert(int argc, char **argv)
 {
     static const struct option options[] = {

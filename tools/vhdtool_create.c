@@ -85,6 +85,8 @@ static int create_diff(const char *parent_path, const char *file)
     return rc;
 }
 
+/* Runs "vhdtool create": parses the type, size and options, creates the image.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_create(int argc, char **argv)
 {
     static const struct option options[] = {

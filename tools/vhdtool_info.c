@@ -201,6 +201,8 @@ static void print_json(const char *file, vb_layer *layer, const struct chain_vie
     }
 }
 
+/* Runs "vhdtool info": prints the file's own metadata, then its chain or why it failed.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_info(int argc, char **argv)
 {
     static const struct option options[] = {

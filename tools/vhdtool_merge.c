@@ -99,6 +99,8 @@ static int find_parent(const char *child, char *parent, size_t cap)
     return rc;
 }
 
+/* Runs "vhdtool merge": folds CHILD into its immediate parent and verifies it.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_merge(int argc, char **argv)
 {
     static const struct option options[] = {

@@ -40,6 +40,8 @@ static void hex_line(uint64_t offset, const uint8_t *p, size_t len)
     printf("|\n");
 }
 
+/* Runs "vhdtool read": copies a byte range of the disk to stdout, a file or a hex dump.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_read(int argc, char **argv)
 {
     static const struct option options[] = {

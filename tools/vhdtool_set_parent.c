@@ -163,6 +163,8 @@ static int verify(const char *child, const char *parent)
     return rc;
 }
 
+/* Runs "vhdtool set-parent": points CHILD's locators at NEWPARENT after checks.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_set_parent(int argc, char **argv)
 {
     static const struct option options[] = {

@@ -60,6 +60,8 @@ static bool slurp(const char *name, uint8_t **data, size_t *len)
     return true;
 }
 
+/* Runs "vhdtool write": writes a file's bytes or a pattern at an offset of the disk.
+ * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
 int vt_cmd_write(int argc, char **argv)
 {
     static const struct option options[] = {
