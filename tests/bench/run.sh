@@ -1,10 +1,15 @@
 #!/bin/bash
-# `make bench`: prints throughput figures (not a test). Each benchmark is a
-# script next to this one; they print their own tables.
+# `make bench`: prints throughput figures (not a test). Runs every
+# tests/bench/*_bench.sh (host_bench.sh first); each prints its own table.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for bench in "$here"/host_bench.sh; do
+benches=("$here"/host_bench.sh)
+for b in "$here"/*_bench.sh; do
+    [ "$b" = "$here/host_bench.sh" ] || benches+=("$b")
+done
+for bench in "${benches[@]}"; do
+    [ -f "$bench" ] || continue
     echo "=== $(basename "$bench")"
     bash "$bench" || status=1
 done
