@@ -10,7 +10,7 @@
 # The payload reads the whole disk, checks the pattern on partition 2,
 # writes 16 sectors of "VHDBOOT-WRITE-OK" there and powers off.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 18
+it_require_qemu 22
 
 W=$T_TMP
 ESP=$W/esp.img
@@ -55,6 +55,15 @@ marker_count() {
         grep -ao VHDBOOT-WRITE-OK | wc -l
 }
 
+# checked_on_host VHD_ON_ESP: copies VHD's folder out of the ESP and runs
+# vhdtool check on it (structure and chain still valid after the guest wrote).
+checked_on_host() {
+    local dir=$W/out
+    rm -rf "$dir" && mkdir -p "$dir"
+    mcopy -s -n -i "$ESP@@1M" "::$(dirname "$1")/*" "$dir/" >/dev/null 2>&1 &&
+        "$VHDTOOL" check "$dir/$(basename "$1")"
+}
+
 # --- boots ----------------------------------------------------------------
 it_conf_single "Payload, fixed VHD" '\vms\fixed.vhd' persistent | esp_conf "$ESP"
 it_boot payload-fixed "$ESP"
@@ -62,6 +71,7 @@ it_expect_guest "fixed VHD (vhdtool): PAYLOAD: PASS" '^PAYLOAD: PASS'
 it_expect "fixed VHD: loader reports a 1-layer chain" 'vhdboot: opened chain of 1 layer'
 it_expect "fixed VHD: loader installed a 16 MiB persistent disk" 'vhdboot: installed disk of 16 MiB \(persistent\)'
 t_eq "persistent write: the fixed VHD holds 512 markers (16 sectors) afterwards" 512 "$(marker_count /vms/fixed.vhd)"
+t_check "persistent write: vhdtool check passes on the fixed VHD" checked_on_host /vms/fixed.vhd
 
 it_conf_single "Payload, dynamic VHD" '\vms\dynamic.vhd' volatile | esp_conf "$ESP"
 it_boot payload-dynamic "$ESP"
@@ -79,6 +89,13 @@ it_boot payload-chain "$ESP"
 it_expect_guest "3-layer differencing chain: PAYLOAD: PASS" '^PAYLOAD: PASS'
 it_expect "chain: loader opened 3 layers" 'vhdboot: opened chain of 3 layer'
 t_eq "persistent write into the chain: the top layer holds 512 markers" 512 "$(marker_count /vms/chain/top.vhd)"
+t_check "persistent write into the chain: vhdtool check passes on the chain" checked_on_host /vms/chain/top.vhd
 t_eq "persistent write into the chain: base.vhd unchanged" "$SHA_BASE" "$(esp_sha "$ESP" /vms/chain/base.vhd)"
 t_eq "persistent write into the chain: middle.vhd unchanged" "$SHA_MIDDLE" "$(esp_sha "$ESP" /vms/chain/middle.vhd)"
+
+# Boot the written chain again: the loader must read back the block it
+# allocated in the top layer (bitmap + data) on the next boot.
+it_boot payload-chain-again "$ESP"
+it_expect_guest "chain, second boot: PAYLOAD: PASS" '^PAYLOAD: PASS'
+it_expect "chain, second boot: the payload finds the marker written by the first boot" '^PAYLOAD: marker already present in 16 sectors'
 exit $T_FAILED
