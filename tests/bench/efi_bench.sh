@@ -1,0 +1,96 @@
+#!/bin/bash
+# Firmware benchmark: boots build/bench.efi under QEMU+OVMF (TCG) on a host
+# disk with a FAT32 ESP and an NTFS data partition that both hold the same
+# fixed VHD, dynamic VHD and 3-layer differencing chain (\fixed.vhd,
+# \dynamic.vhd, \top.vhd -> \middle.vhd -> \base.vhd), and prints the app's
+# table: sequential (1 MiB) and random (4 KiB) read MB/s through
+#   (a) the raw host disk BlockIO,
+#   (b) vhdboot's virtual disk on FAT and on NTFS,
+#   (c) the fixed VHD read as a file through the firmware's FAT driver,
+# with the ratio of each to (a). Figures only, never a verdict.
+#
+# Environment: BENCH_MIB  virtual disk size in MiB (default 256)
+#              BENCH_LIMIT  QEMU time limit in seconds (default 900)
+#              BENCH_LOG  where to keep the console log (default build/bench-efi.log)
+# Exit status: 0 when the table is complete ("BENCH: done"), 1 otherwise,
+# 77 when QEMU, OVMF or a tool is missing.
+. "$(dirname "$0")/../integration/lib.sh"
+
+MIB=${BENCH_MIB:-256}
+LIMIT=${BENCH_LIMIT:-900}
+LOG_KEEP=${BENCH_LOG:-$T_BUILD/bench-efi.log}
+APP=$T_BUILD/bench.efi
+W=$T_TMP
+
+why=$(qemu_missing)
+for tool in sgdisk mkfs.vfat mcopy mkntfs ntfscp; do
+    command -v "$tool" >/dev/null 2>&1 || why=${why:-"$tool not installed"}
+done
+if [ -n "$why" ]; then
+    echo "efi bench skipped: $why"
+    exit 77
+fi
+# `make bench` builds the loader and vhdtool; the app is built here.
+make --no-print-directory -s -C "$T_ROOT" build/bench.efi >/dev/null || { echo "cannot build $APP" >&2; exit 1; }
+[ -x "$VHDTOOL" ] || { echo "missing $VHDTOOL (make all)" >&2; exit 1; }
+
+# bench_fail WHAT: reports a setup failure and exits.
+bench_fail() {
+    echo "efi bench: setup failed: $1" >&2
+    exit 1
+}
+
+# --- the VHDs: random data in every sector, so no block is a hole ----------
+echo "preparing ${MIB} MiB VHDs (fixed, dynamic, 3-layer chain)..."
+head -c $((MIB << 20)) /dev/urandom >"$W/disk.raw" || bench_fail "random data"
+# All files sit in the root folder of both volumes (ntfscp makes no folders).
+V=$W/vhds
+mkdir -p "$V"
+"$VHDTOOL" convert "$W/disk.raw" "$V/fixed.vhd" -O fixed >/dev/null || bench_fail "fixed VHD"
+"$VHDTOOL" convert "$W/disk.raw" "$V/dynamic.vhd" -O dynamic >/dev/null || bench_fail "dynamic VHD"
+"$VHDTOOL" convert "$W/disk.raw" "$V/base.vhd" -O dynamic >/dev/null || bench_fail "chain base"
+"$VHDTOOL" create diff --parent "$V/base.vhd" "$V/middle.vhd" >/dev/null &&
+    "$VHDTOOL" create diff --parent "$V/middle.vhd" "$V/top.vhd" >/dev/null ||
+    bench_fail "chain layers"
+# middle and top each rewrite two eighths of the disk with new random data,
+# so a sequential read meets all three layers in turn.
+eighth=$((MIB << 17))
+head -c $eighth /dev/urandom >"$W/piece"
+for i in 1 5; do "$VHDTOOL" write "$V/middle.vhd" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "middle layer"; done
+for i in 3 7; do "$VHDTOOL" write "$V/top.vhd" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "top layer"; done
+rm -f "$W/piece" "$W/disk.raw"
+
+# --- the host disk: GPT, p1 FAT32 ESP (app + VHDs), p2 NTFS (VHDs) ----------
+bytes=$(du -cb "$V" | tail -n 1 | cut -f1)
+VOL_MIB=$((bytes / 1048576 * 11 / 10 + 48))
+DISK=$W/host.img
+NTFS=$W/ntfs.img
+truncate -s $((2 * VOL_MIB + 2))M "$DISK"
+sgdisk -n 1:2048:+${VOL_MIB}M -t 1:ef00 -c 1:BENCHESP -n 2:0:0 -t 2:0700 -c 2:BENCHNTFS "$DISK" >/dev/null ||
+    bench_fail "partition table"
+read -r P2_START P2_END < <(sgdisk -i 2 "$DISK" | awk '/First sector/ { f = $3 } /Last sector/ { l = $3 } END { print f, l }')
+mkfs.vfat -F 32 -n BENCHESP --offset 2048 "$DISK" $((VOL_MIB * 1024)) >/dev/null 2>&1 || bench_fail "mkfs.vfat"
+mmd -i "$DISK@@1M" ::/EFI ::/EFI/BOOT && mcopy -i "$DISK@@1M" "$APP" ::/EFI/BOOT/BOOTX64.EFI &&
+    mcopy -i "$DISK@@1M" "$V"/*.vhd ::/ || bench_fail "files on the ESP"
+truncate -s $(((P2_END - P2_START + 1) * 512)) "$NTFS"
+mkntfs -F -Q -q -L VBBENCH -p "$P2_START" -H 255 -S 63 "$NTFS" >/dev/null 2>&1 || bench_fail "mkntfs"
+ntfs_put() { ntfscp -q "$NTFS" "$1" "$2" >/dev/null 2>&1; }
+for f in fixed dynamic base middle top; do
+    ntfs_put "$V/$f.vhd" "/$f.vhd" || bench_fail "ntfscp $f.vhd"
+done
+dd if="$NTFS" of="$DISK" bs=1M seek=$((P2_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none ||
+    bench_fail "NTFS partition into the disk"
+rm -rf "$NTFS" "$V"
+cat "$DISK" >/dev/null # warm the host page cache: every case reads from memory
+
+# --- one boot ----------------------------------------------------------------
+echo "booting the benchmark app under QEMU+OVMF (TCG)..."
+t0=$SECONDS
+qemu_run "$W/bench.log" "$LIMIT" 'BENCH: done|BENCH: error|X64 Exception Type' "$DISK"
+rc=$?
+mkdir -p "$(dirname "$LOG_KEEP")"
+cp "$W/bench.log" "$LOG_KEEP"
+echo "QEMU: $(qemu_verdict $rc) after $((SECONDS - t0)) s (console in $LOG_KEEP)"
+echo
+sed -n 's/^BENCH: //p' "$W/bench.log"
+grep -q '^BENCH: done' "$W/bench.log"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# The firmware benchmark (build/bench.efi via tests/bench/efi_bench.sh) on
+# 4 MiB VHDs: it must print a complete table — every case with figures,
+# none with an error — and end with "done". Structure only: no timing is
+# ever checked.
+. "$(dirname "$0")/lib.sh"
+it_require_qemu 5
+
+OUT=$T_TMP/bench.out
+BLOG=$T_TMP/bench-console.log
+BENCH_MIB=4 BENCH_LIMIT=120 BENCH_LOG=$BLOG bash "$T_ROOT/tests/bench/efi_bench.sh" >"$OUT" 2>&1
+rc=$?
+mkdir -p "$T_BUILD/test-logs/integration"
+cp "$OUT" "$T_BUILD/test-logs/integration/bench_app.out"
+if [ $rc -eq 77 ]; then
+    for i in 1 2 3 4 5; do t_skip "bench app check $i" "$(tail -n 1 "$OUT")"; done
+    exit 0
+fi
+
+t_grep "bench app: header names the columns" '^case +seq MB/s +ratio +rand MB/s +ratio +reads/rq$' "$OUT"
+# A row: a case name, then seq MB/s, ratio, random MB/s, ratio, reads per request.
+num='[0-9]+\.[0-9]+'
+row="  +$num +$num +$num +$num +($num|-)\$"
+missing=""
+for name in '\(a\) raw disk BlockIO' '\(b\) fixed VHD on FAT' '\(b\) dynamic VHD on FAT' '\(b\) 3-layer chain on FAT' \
+    '\(b\) fixed VHD on NTFS' '\(b\) dynamic VHD on NTFS' '\(b\) 3-layer chain on NTFS' '\(c\) fixed VHD as a FAT file'; do
+    grep -qE "^$name$row" "$OUT" || missing="$missing [$name]"
+done
+if [ -z "$missing" ]; then t_ok "bench app: all 8 cases have figures"; else
+    t_fail "bench app: all 8 cases have figures" "missing or malformed:$missing"
+    sed 's/^/#   /' "$OUT" | tail -n 20
+fi
+t_eq "bench app: the raw disk is its own reference (ratios 1.00)" 2 \
+    "$(grep -E '^\(a\) raw disk BlockIO' "$OUT" | grep -oE ' 1\.00 ' | wc -l)"
+t_eq "bench app: no case reports an error" 0 "$(grep -c 'error' "$OUT")"
+t_grep "bench app: table complete (done)" '^done$' "$OUT"
+exit $T_FAILED
