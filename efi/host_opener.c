@@ -95,14 +95,15 @@ static vb_status open_on(efi_host_opener *o, efi_host_volume *vol, const char *p
 }
 
 /* The volume of the newest still-open file (the child whose parent is
- * being looked for), else home. */
-static efi_host_volume *first_volume(const efi_host_opener *o)
+ * being looked for: the chain keeps every layer open), or NULL when the top
+ * file is being opened. */
+static efi_host_volume *child_volume(const efi_host_opener *o)
 {
     const struct efi_host_open_file *newest = NULL;
     for (unsigned i = 0; i < EFI_HOST_OPENER_MAX_FILES; i++)
         if (o->files[i] && (!newest || o->files[i]->age > newest->age))
             newest = o->files[i];
-    return newest ? newest->volume : o->home;
+    return newest ? newest->volume : NULL;
 }
 
 /* vb_opener.open: tries the first volume, then (when allowed) the others. */
@@ -117,14 +118,16 @@ static vb_status opener_open(void *ctx, const char *path, bool writable, vb_sour
     struct efi_host_open_file *f = vb_alloc(sizeof *f);
     if (!f)
         return VB_ERR_NO_MEMORY;
-    efi_host_volume *first = first_volume(o);
+    efi_host_volume *child = child_volume(o);
+    efi_host_volume *first = child ? child : o->home;
+    bool others = child || o->top_anywhere || !o->home;
     vb_status result = VB_ERR_NOT_FOUND;
     o->detail.status = VB_OK;
     o->detail.text[0] = '\0';
     for (unsigned i = 0; i <= efi_host_volume_count(); i++) {
         /* pass 0 is the first volume; then every volume in order, skipping it */
         efi_host_volume *vol = i == 0 ? first : efi_host_volume_at(i - 1);
-        if (!vol || (i > 0 && vol == first) || (i > 0 && first && !o->search_others))
+        if (!vol || (i > 0 && (vol == first || !others)))
             continue;
         vb_diag saved = o->detail;
         vb_status st = open_on(o, vol, path, writable, f);
@@ -157,33 +160,25 @@ static vb_status opener_open(void *ctx, const char *path, bool writable, vb_sour
     return VB_OK;
 }
 
-void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_through_firmware, bool search_others)
+void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_through_firmware, bool top_anywhere)
 {
     vb_memset(o, 0, sizeof *o);
     o->opener.ctx = o;
     o->opener.open = opener_open;
     o->home = home;
     o->grow_through_firmware = grow_through_firmware;
-    o->search_others = search_others;
+    o->top_anywhere = top_anywhere;
 }
 
-/* The wrapper behind src when o opened it and it is still open, else NULL. */
-static const struct efi_host_open_file *wrapper_of(const efi_host_opener *o, const vb_source *src)
+bool efi_host_opener_oldest(const efi_host_opener *o, efi_host_volume **volume, bool *extent_mapped)
 {
+    const struct efi_host_open_file *oldest = NULL;
     for (unsigned i = 0; i < EFI_HOST_OPENER_MAX_FILES; i++)
-        if (o->files[i] && src->ctx == o->files[i])
-            return o->files[i];
-    return NULL;
-}
-
-efi_host_volume *efi_host_opener_volume_of(const efi_host_opener *o, const vb_source *src)
-{
-    const struct efi_host_open_file *f = wrapper_of(o, src);
-    return f ? f->volume : NULL;
-}
-
-bool efi_host_opener_is_extent_mapped(const efi_host_opener *o, const vb_source *src)
-{
-    const struct efi_host_open_file *f = wrapper_of(o, src);
-    return f && f->extent_mapped;
+        if (o->files[i] && (!oldest || o->files[i]->age < oldest->age))
+            oldest = o->files[i];
+    if (!oldest)
+        return false;
+    *volume = oldest->volume;
+    *extent_mapped = oldest->extent_mapped;
+    return true;
 }

@@ -1,8 +1,8 @@
 /* vhdboot: the chain opener over host volumes (see host_volumes.h).
  *
- * The top file is looked for on a home volume first, each parent on its
- * child's volume first; then, when search_others is set, on every other
- * volume in scan order. Files are read through their extent maps, straight
+ * The top file is looked for on a home volume first (and, when
+ * top_anywhere is set, then on every other volume in scan order); each
+ * parent on its child's volume first, then on every other volume. Files are read through their extent maps, straight
  * from the host disk. The one exception: a writable open on a volume whose
  * files the firmware can grow (FAT, which has a SimpleFileSystem driver)
  * goes through the firmware's file driver when grow_through_firmware is
@@ -24,19 +24,18 @@ typedef struct efi_host_opener {
     vb_opener opener;            /* pass &this->opener to vb_chain_open */
     efi_host_volume *home;       /* tried first for a file with no open child */
     bool grow_through_firmware;
-    bool search_others;
+    bool top_anywhere;
     struct efi_host_open_file *files[EFI_HOST_OPENER_MAX_FILES]; /* still open; NULL = free slot */
     unsigned long sequence;      /* age stamp of the newest open */
     vb_diag detail;              /* why the last failed open failed, when known */
 } efi_host_opener;
 
-/* Fills *o. home may be NULL (then every volume is tried in scan order).
- * The opener must outlive every source it opens. */
-void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_through_firmware, bool search_others);
-/* The volume the still-open source src (opened through o) was found on, or NULL. */
-efi_host_volume *efi_host_opener_volume_of(const efi_host_opener *o, const vb_source *src);
-/* Whether src (opened through o) reads and writes through an extent map,
- * i.e. cannot grow. */
-bool efi_host_opener_is_extent_mapped(const efi_host_opener *o, const vb_source *src);
+/* Fills *o. home may be NULL (then the top file is looked for on every
+ * volume in scan order). The opener must outlive every source it opens. */
+void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_through_firmware, bool top_anywhere);
+/* Describes the oldest file o still has open (after vb_chain_open: the top
+ * VHD): the volume it was found on, and whether it goes through an extent
+ * map (so it cannot grow). Returns false when o has no open file. */
+bool efi_host_opener_oldest(const efi_host_opener *o, efi_host_volume **volume, bool *extent_mapped);
 
 #endif

@@ -1,12 +1,22 @@
-/* vhdboot: one boot attempt from VHD to inner boot file (see boot.h). */
+/* vhdboot: one boot attempt from VHD to inner boot file (see boot.h).
+ *
+ * The VHD and its parents are found on the host volumes (efi/host_volumes.h:
+ * every NTFS or FAT partition of every disk) and read through their extent
+ * maps, straight from the host disk. The one exception is the top file of a
+ * persistent entry on FAT: it is opened through the firmware's FAT driver,
+ * which can extend the file when the VHD needs a new block (our extent maps
+ * cannot grow; doing FAT allocation ourselves would duplicate the firmware's
+ * driver for no gain). On NTFS nothing can grow the file, so a write that
+ * needs a new block fails loudly (see efi/host_opener.h), or the entry falls
+ * back to volatile writes when it says `write persistent-or-volatile`. */
 #include <efi.h>
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
 #include "efi/console.h"
-#include "efi/file_source.h"
+#include "efi/host_opener.h"
+#include "efi/host_volumes.h"
 #include "efi/vdisk.h"
-#include "efi/volume.h"
 #include "format/bytes.h"
 #include "format/overlay.h"
 #include "format/platform.h"
@@ -14,11 +24,14 @@
 
 /* Everything one attempt holds, released in reverse order by cleanup(). */
 struct attempt {
-    EFI_FILE_HANDLE root;
+    efi_host_opener opener;     /* outlives the chain's files */
     vb_chain *chain;
-    vb_source overlay;      /* volatile mode only */
+    vb_source overlay;          /* volatile mode only */
     bool has_overlay;
     efi_vdisk *vdisk;
+    efi_host_volume *home;      /* where the top VHD is looked for first */
+    bool top_anywhere;          /* a bare path: other volumes too */
+    enum vb_write_mode write;   /* the mode in effect (after any fallback) */
     char path[VB_PATH_MAX];     /* volume-absolute path of the top VHD */
     char shown[VB_PATH_MAX + VB_CONFIG_VOLUME_MAX + 2]; /* path as shown in messages */
 };
@@ -46,17 +59,32 @@ static bool cleanup(struct attempt *a)
         vb_source_flush(vb_chain_source(a->chain));
         vb_chain_close(a->chain);
     }
-    if (a->root)
-        a->root->Close(a->root);
     return true;
 }
 
-/* Works out the volume handle and the volume-absolute VHD path of entry. */
+/* Appends the known volumes ("FAT32 'ESP', NTFS 'DATA'") to text (capacity cap). */
+static void list_volumes(char *text, int cap)
+{
+    int len = 0;
+    text[0] = '\0';
+    for (unsigned i = 0; i < efi_host_volume_count() && len < cap; i++) {
+        const efi_host_volume *v = efi_host_volume_at(i);
+        len += vb_format(text + len, cap - len, "%s%s '%s'", i ? ", " : "", vb_fs_type_name(v->type),
+                         v->label[0] ? v->label : v->partuuid);
+    }
+    if (!text[0])
+        vb_strlcpy(text, "none", (size_t)cap);
+}
+
+/* Works out where to look for the top VHD of entry (home volume, whether
+ * other volumes may hold it) and its volume-absolute path. */
 static vb_status locate(struct attempt *a, EFI_HANDLE loader_device, const char *loader_path,
-                        const vb_boot_entry *entry, EFI_HANDLE *volume, vb_diag *diag)
+                        const vb_boot_entry *entry, vb_diag *diag)
 {
     if (entry->volume_kind == VB_VOLUME_SELF) {
-        *volume = loader_device;
+        /* the loader's own volume first, then every other one */
+        a->home = efi_host_volume_of_handle(loader_device);
+        a->top_anywhere = true;
         if (entry->vhd[0] == '\\') {
             vb_strlcpy(a->path, entry->vhd, sizeof a->path);
         } else if (vb_path_resolve(loader_path, entry->vhd, a->path, sizeof a->path) != VB_OK) {
@@ -66,30 +94,61 @@ static vb_status locate(struct attempt *a, EFI_HANDLE loader_device, const char 
         return VB_OK;
     }
     vb_strlcpy(a->path, entry->vhd, sizeof a->path);
-    if (a->path[0] != '\\')
-        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s:%s: path on another volume must start with '\\'",
-                       entry->volume, entry->vhd);
     vb_format(a->shown, sizeof a->shown, "%s:%s", entry->volume, a->path);
+    if (a->path[0] != '\\')
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: path on another volume must start with '\\'", a->shown);
     enum efi_volume_match how = entry->volume_kind == VB_VOLUME_LABEL ? EFI_VOLUME_BY_LABEL : EFI_VOLUME_BY_PARTUUID;
-    vb_status st = efi_volume_find(how, entry->volume, volume, diag);
-    if (st != VB_OK)
-        return vb_fail(diag, st, "%s: no volume with %s '%s'", a->shown,
-                       how == EFI_VOLUME_BY_LABEL ? "label" : "PARTUUID", entry->volume);
+    a->home = efi_host_volume_find(how, entry->volume);
+    a->top_anywhere = false;
+    if (!a->home) {
+        char known[256];
+        list_volumes(known, sizeof known);
+        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: no NTFS or FAT volume with %s '%s' (volumes: %s)", a->shown,
+                       how == EFI_VOLUME_BY_LABEL ? "label" : "PARTUUID", entry->volume, known);
+    }
     return VB_OK;
 }
 
-/* Opens the chain (and the overlay in volatile mode) and publishes the disk. */
-static vb_status attach(struct attempt *a, EFI_HANDLE volume, const vb_boot_entry *entry, vb_diag *diag)
+/* Whether the top layer may need a new block when written (a fixed VHD or
+ * a dynamic one with every block allocated never does). */
+static bool may_need_new_blocks(vb_chain *chain)
 {
-    efi_file_opener opener;
-    efi_file_opener_init(&opener, a->root);
-    unsigned flags = entry->write == VB_WRITE_PERSISTENT ? VB_OPEN_WRITABLE : 0;
-    vb_status st = vb_chain_open(&opener.opener, a->path, flags, &a->chain, diag);
-    if (st != VB_OK)
+    const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, 0));
+    if (info->type == VB_DISK_FIXED || info->block_size == 0)
+        return false;
+    uint64_t blocks = (info->disk_size + info->block_size - 1) / info->block_size;
+    return info->allocated_blocks < blocks;
+}
+
+/* Opens the chain, applies the write mode (falling back from
+ * persistent-or-volatile when the top file cannot grow), adds the overlay in
+ * volatile mode and publishes the disk. */
+static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *diag)
+{
+    bool writable = entry->write == VB_WRITE_PERSISTENT || entry->write == VB_WRITE_PERSISTENT_OR_VOLATILE;
+    efi_host_opener_init(&a->opener, a->home, writable, a->top_anywhere);
+    vb_status st = vb_chain_open(&a->opener.opener, a->path, writable ? VB_OPEN_WRITABLE : 0, &a->chain, diag);
+    if (st != VB_OK) {
+        if (a->opener.detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
+            *diag = a->opener.detail; /* the reader's own explanation is more telling */
         return st;
+    }
     efi_say("vhdboot: opened chain of %u layer(s)\n", vb_chain_depth(a->chain));
+
+    efi_host_volume *top_volume = a->home;
+    bool extent_mapped = true;
+    efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
+    a->write = entry->write;
+    if (a->write == VB_WRITE_PERSISTENT_OR_VOLATILE) {
+        a->write = VB_WRITE_PERSISTENT;
+        if (extent_mapped && may_need_new_blocks(a->chain)) {
+            efi_say("vhdboot: %s: %s cannot grow the file; writes go to memory instead (volatile)\n", a->shown,
+                    top_volume ? efi_host_volume_name(top_volume) : "the volume");
+            a->write = VB_WRITE_VOLATILE;
+        }
+    }
     vb_source *disk = vb_chain_source(a->chain);
-    if (entry->write == VB_WRITE_VOLATILE) {
+    if (a->write == VB_WRITE_VOLATILE) {
         st = vb_overlay_open(disk, &a->overlay);
         if (st != VB_OK)
             return vb_fail(diag, st, "%s: cannot make the volatile overlay: %s", a->shown, vb_status_message(st));
@@ -97,12 +156,12 @@ static vb_status attach(struct attempt *a, EFI_HANDLE volume, const vb_boot_entr
         disk = &a->overlay;
     }
     const vb_vhd_info *info = vb_layer_info(vb_chain_layer(a->chain, 0));
-    st = efi_vdisk_install(disk, info->uuid, DevicePathFromHandle(volume), entry->write == VB_WRITE_READONLY,
-                           &a->vdisk, diag);
+    st = efi_vdisk_install(disk, info->uuid, top_volume ? top_volume->device_path : NULL,
+                           a->write == VB_WRITE_READONLY, &a->vdisk, diag);
     if (st != VB_OK)
         return st;
     efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
-            vb_write_mode_name(entry->write));
+            vb_write_mode_name(a->write));
     return VB_OK;
 }
 
@@ -110,19 +169,19 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
 {
     struct attempt *a = vb_alloc(sizeof *a);
     vb_diag *diag = vb_alloc(sizeof *diag);
-    EFI_HANDLE volume = NULL;
     if (!a || !diag) {
         efi_say("vhdboot: error: %s: out of memory\n", entry->vhd);
         vb_free(a);
         vb_free(diag);
         return;
     }
-    vb_status st = locate(a, loader_device, loader_path, entry, &volume, diag);
+    /* the host volumes are found once; a later attempt reuses them */
+    if (efi_host_volume_count() == 0)
+        efi_host_volumes_scan();
+    vb_status st = locate(a, loader_device, loader_path, entry, diag);
     efi_say("vhdboot: opening %s\n", a->shown[0] ? a->shown : entry->vhd);
-    if (st == VB_OK && (st = efi_volume_open_root(volume, &a->root, diag)) != VB_OK)
-        vb_fail(diag, st, "%s: cannot open the volume that holds it", a->shown);
     if (st == VB_OK)
-        st = attach(a, volume, entry, diag);
+        st = attach(a, entry, diag);
     if (st == VB_OK)
         st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->shown, entry->efi, diag);
     /* vb_chainload returns only on failure, so there is always something to report */

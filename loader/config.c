@@ -13,6 +13,7 @@ struct parser {
     unsigned timeout_line;
     char default_id[VB_CONFIG_ID_MAX];
     unsigned default_line;
+    unsigned discover_line;          /* line of `discover`, 0 before */
     /* which keywords the current entry already has */
     bool has_title, has_vhd, has_efi, has_write;
 };
@@ -158,6 +159,8 @@ const char *vb_write_mode_name(enum vb_write_mode mode)
         return "volatile";
     case VB_WRITE_READONLY:
         return "readonly";
+    case VB_WRITE_PERSISTENT_OR_VOLATILE:
+        return "persistent-or-volatile";
     default:
         return "persistent";
     }
@@ -204,7 +207,8 @@ static vb_status start_entry(struct parser *p, const char *id)
             return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: duplicate entry id '%s' (first on line %u)",
                            p->name, p->line, id, p->cfg->entries[i].line);
     if (p->cfg->count >= VB_CONFIG_MAX_ENTRIES)
-        return line_error(p, p->line, "too many entries (at most 16):", id);
+        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: too many entries (at most %u): '%s'", p->name,
+                       p->line, VB_CONFIG_MAX_ENTRIES, id);
     vb_boot_entry *e = &p->cfg->entries[p->cfg->count++];
     vb_memset(e, 0, sizeof *e);
     vb_strlcpy(e->id, id, sizeof e->id);
@@ -228,6 +232,42 @@ static vb_status entry_keyword(struct parser *p, const char *keyword, bool *seen
     return VB_OK;
 }
 
+/* Applies `discover on|off`; returns the status. */
+static vb_status apply_discover(struct parser *p, const char *value)
+{
+    if (p->discover_line)
+        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: 'discover' given twice (first on line %u)",
+                       p->name, p->line, p->discover_line);
+    if (equals_nocase(value, "on"))
+        p->cfg->discover = true;
+    else if (equals_nocase(value, "off"))
+        p->cfg->discover = false;
+    else
+        return line_error(p, p->line, "bad value for discover (on or off):", value);
+    p->discover_line = p->line;
+    return VB_OK;
+}
+
+/* Applies one `discover-path PATH` (a folder, '\' or '/' separated, from
+ * the volume root); returns the status. */
+static vb_status apply_discover_path(struct parser *p, const char *value)
+{
+    vb_config *cfg = p->cfg;
+    if (cfg->discover_path_count >= VB_CONFIG_DISCOVER_PATHS_MAX)
+        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: too many discover-path folders (at most %u): '%s'",
+                       p->name, p->line, VB_CONFIG_DISCOVER_PATHS_MAX, value);
+    char *dst = cfg->discover_paths[cfg->discover_path_count];
+    if (!copy_path(dst, VB_CONFIG_DISCOVER_PATH_LEN, value))
+        return line_error(p, p->line, "discover-path too long:", value);
+    if (dst[0] != '\\')
+        return line_error(p, p->line, "discover-path must start with '\\':", value);
+    size_t n = vb_strlen(dst);
+    while (n > 1 && dst[n - 1] == '\\')
+        dst[--n] = '\0'; /* "\vms\" -> "\vms" */
+    cfg->discover_path_count++;
+    return VB_OK;
+}
+
 /* Applies one "keyword value" line; returns the status. */
 static vb_status apply(struct parser *p, const char *keyword, const char *value)
 {
@@ -235,7 +275,8 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
     const char *why;
     bool is_timeout = equals(keyword, "timeout"), is_default = equals(keyword, "default");
     bool known = is_timeout || is_default || equals(keyword, "entry") || equals(keyword, "title") ||
-                 equals(keyword, "vhd") || equals(keyword, "efi") || equals(keyword, "write");
+                 equals(keyword, "vhd") || equals(keyword, "efi") || equals(keyword, "write") ||
+                 equals(keyword, "discover") || equals(keyword, "discover-path");
     if (!known)
         return line_error(p, p->line, "unknown keyword", keyword);
     if (!*value)
@@ -260,6 +301,10 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
         p->default_line = p->line;
         return VB_OK;
     }
+    if (equals(keyword, "discover"))
+        return apply_discover(p, value);
+    if (equals(keyword, "discover-path"))
+        return apply_discover_path(p, value);
     if (equals(keyword, "entry"))
         return start_entry(p, value);
     if (equals(keyword, "title")) {
@@ -294,8 +339,11 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
         p->entry->write = VB_WRITE_VOLATILE;
     else if (equals_nocase(value, "readonly"))
         p->entry->write = VB_WRITE_READONLY;
+    else if (equals_nocase(value, "persistent-or-volatile"))
+        p->entry->write = VB_WRITE_PERSISTENT_OR_VOLATILE;
     else
-        return line_error(p, p->line, "bad write mode (persistent, volatile or readonly):", value);
+        return line_error(p, p->line, "bad write mode (persistent, volatile, readonly or persistent-or-volatile):",
+                          value);
     return VB_OK;
 }
 
@@ -358,18 +406,25 @@ vb_status vb_config_parse(const char *text, size_t len, const char *name, vb_con
     vb_status st = finish_entry(&p);
     if (st != VB_OK)
         return st;
-    if (cfg->count == 0)
+    if (cfg->count == 0 && !cfg->discover)
         return vb_fail(diag, VB_ERR_CONFIG, "%s: no boot entries", name);
     if (p.default_line) {
-        unsigned i;
-        for (i = 0; i < cfg->count; i++)
-            if (equals(cfg->entries[i].id, p.default_id))
-                break;
-        if (i == cfg->count)
+        vb_strlcpy(cfg->default_id, p.default_id, sizeof cfg->default_id);
+        int i = vb_config_find(cfg, p.default_id);
+        /* with discovery on, the entry may only appear later */
+        if (i < 0 && !cfg->discover)
             return line_error(&p, p.default_line, "default names an unknown entry:", p.default_id);
-        cfg->default_index = i;
+        cfg->default_index = i < 0 ? 0 : (unsigned)i;
     }
     return VB_OK;
+}
+
+int vb_config_find(const vb_config *cfg, const char *id)
+{
+    for (unsigned i = 0; i < cfg->count; i++)
+        if (equals(cfg->entries[i].id, id))
+            return (int)i;
+    return -1;
 }
 
 vb_status vb_config_single(const char *spec, vb_config *cfg, vb_diag *diag)

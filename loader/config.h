@@ -15,7 +15,11 @@
  *                        PARTUUID=GUID:\path force the meaning)
  *     efi PATH           inner boot file (default: the usual removable path,
  *                        then the Windows boot manager)
- *     write MODE         persistent | volatile | readonly (default persistent) */
+ *     write MODE         persistent | volatile | readonly | persistent-or-volatile
+ *                        (default persistent)
+ *
+ * A vhd PATH without a volume is looked for on the loader's own volume
+ * first, then on every other NTFS or FAT volume of every disk. */
 #ifndef VB_LOADER_CONFIG_H
 #define VB_LOADER_CONFIG_H
 
@@ -24,15 +28,20 @@
 #include <stdint.h>
 #include "format/diag.h"
 
-#define VB_CONFIG_MAX_ENTRIES 16u
-#define VB_CONFIG_ID_MAX 64u
+#define VB_CONFIG_MAX_ENTRIES 32u
+#define VB_CONFIG_ID_MAX 128u
 #define VB_CONFIG_TITLE_MAX 128u
 #define VB_CONFIG_VOLUME_MAX 80u
 #define VB_CONFIG_PATH_MAX 512u
 #define VB_CONFIG_DEFAULT_TIMEOUT 5u
 #define VB_CONFIG_MAX_TIMEOUT 86400u
+#define VB_CONFIG_DISCOVER_PATHS_MAX 8u
+#define VB_CONFIG_DISCOVER_PATH_LEN 128u
+#define VB_CONFIG_DETAIL_MAX 80u
 
-enum vb_write_mode { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY };
+/* PERSISTENT_OR_VOLATILE: persistent, unless the top VHD may need new blocks
+ * and sits where the file cannot grow (NTFS): then volatile, said at boot. */
+enum vb_write_mode { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY, VB_WRITE_PERSISTENT_OR_VOLATILE };
 
 /* Which volume holds the VHD. */
 enum vb_volume_kind { VB_VOLUME_SELF, VB_VOLUME_LABEL, VB_VOLUME_PARTUUID };
@@ -46,6 +55,9 @@ typedef struct vb_boot_entry {
     char efi[VB_CONFIG_PATH_MAX];        /* empty = the defaults */
     enum vb_write_mode write;
     unsigned line;                       /* line of the `entry` keyword (0 for load options) */
+    /* discovered entries only */
+    char detail[VB_CONFIG_DETAIL_MAX];   /* e.g. "16 MiB dynamic, 2 layers"; shown after the title */
+    bool base;                           /* a parent of another found VHD: hidden unless asked for */
 } vb_boot_entry;
 
 typedef struct vb_config {
@@ -53,9 +65,15 @@ typedef struct vb_config {
     unsigned default_index;
     unsigned count;
     vb_boot_entry entries[VB_CONFIG_MAX_ENTRIES];
+    bool discover;                       /* `discover on` */
+    char default_id[VB_CONFIG_ID_MAX];   /* the `default` value ("" when none) */
+    unsigned discover_path_count;        /* 0 = the default folders */
+    char discover_paths[VB_CONFIG_DISCOVER_PATHS_MAX][VB_CONFIG_DISCOVER_PATH_LEN];
 } vb_config;
 
-/* Parses a configuration file of len bytes (need not be NUL-terminated).
+/* Parses a configuration file (with `discover on`, it may have no entries
+ * and `default` may name an entry discovery will add: the index is then
+ * resolved by vb_config_find after discovery) of len bytes (need not be NUL-terminated).
  * name is the file name used in messages. On error diag says e.g.
  * "\EFI\vhdboot\vhdboot.conf: line 7: unknown keyword 'foo'" and the status
  * is VB_ERR_CONFIG. Returns VB_OK with *cfg filled otherwise. */
@@ -69,7 +87,11 @@ vb_status vb_config_single(const char *spec, vb_config *cfg, vb_diag *diag);
  * Returns VB_ERR_CONFIG with a reason in *why when the value is malformed. */
 vb_status vb_config_set_vhd(vb_boot_entry *entry, const char *value, const char **why);
 
-/* The text of a write mode: "persistent", "volatile" or "readonly". */
+/* Index of the entry whose id is id, or -1. */
+int vb_config_find(const vb_config *cfg, const char *id);
+
+/* The text of a write mode: "persistent", "volatile", "readonly" or
+ * "persistent-or-volatile". */
 const char *vb_write_mode_name(enum vb_write_mode mode);
 
 #endif

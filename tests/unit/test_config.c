@@ -52,6 +52,7 @@ static void full_file(void **state)
         "vhd 0F2a6e1b-1c3d-4e5f-8a9b-0c1d2e3f4a5b:\\x.vhd\n"
         "entry forced\n"
         "vhd LABEL=0F2a6e1b-1c3d-4e5f-8a9b-0c1d2e3f4a5b:\\y.vhd\n"
+        "write Persistent-Or-Volatile\n"
         "entry rel\n"
         "vhd disks\\rel.vhd";
     assert_int_equal(parse(text), VB_OK);
@@ -81,6 +82,7 @@ static void full_file(void **state)
     assert_string_equal(cfg.entries[2].vhd, "\\x.vhd");
     assert_int_equal(cfg.entries[2].write, VB_WRITE_PERSISTENT);
     assert_int_equal(cfg.entries[3].volume_kind, VB_VOLUME_LABEL);
+    assert_int_equal(cfg.entries[3].write, VB_WRITE_PERSISTENT_OR_VOLATILE);
     assert_int_equal(cfg.entries[4].volume_kind, VB_VOLUME_SELF);
     assert_string_equal(cfg.entries[4].vhd, "disks\\rel.vhd");
 }
@@ -134,7 +136,7 @@ static void overlong_values(void **state)
 {
     (void)state;
     char text[2048];
-    char id[100];
+    char id[VB_CONFIG_ID_MAX + 10];
     memset(id, 'x', sizeof id - 1);
     id[sizeof id - 1] = '\0';
     snprintf(text, sizeof text, "entry %s\nvhd \\a.vhd\n", id);
@@ -153,7 +155,9 @@ static void too_many_entries(void **state)
     size_t n = 0;
     for (unsigned i = 0; i < VB_CONFIG_MAX_ENTRIES + 1; i++)
         n += (size_t)snprintf(text + n, sizeof text - n, "entry e%u\nvhd \\e%u.vhd\n", i, i);
-    expect_error(text, "line 33", "too many entries");
+    char line[32];
+    snprintf(line, sizeof line, "line %u", 2 * VB_CONFIG_MAX_ENTRIES + 1);
+    expect_error(text, line, "too many entries");
 }
 
 static void single_entry_from_options(void **state)
@@ -176,6 +180,7 @@ static void write_mode_names(void **state)
     assert_string_equal(vb_write_mode_name(VB_WRITE_PERSISTENT), "persistent");
     assert_string_equal(vb_write_mode_name(VB_WRITE_VOLATILE), "volatile");
     assert_string_equal(vb_write_mode_name(VB_WRITE_READONLY), "readonly");
+    assert_string_equal(vb_write_mode_name(VB_WRITE_PERSISTENT_OR_VOLATILE), "persistent-or-volatile");
 }
 
 /* Converts ASCII text to UTF-16 units in buf; returns the unit count. */
