@@ -43,3 +43,4 @@ bench: deps all
 demo: deps all
 	@tests/integration/demo.sh
 -include tests/fs/fs.mk
+-include tests/fuzz/fuzz.mk

@@ -1,0 +1,17 @@
+/* libFuzzer target: the NTFS reader of fs/ through vb_fs_probe and vb_fs_lookup.
+ *
+ * Input: a volume in the sparse encoding of fuzz_sparse_volume (seeds from
+ * tests/fuzz/make_seeds.sh). The corpus holds NTFS volumes, so the fuzzer
+ * spends its time in that reader; the exercise itself is fuzz_fs_exercise. */
+#include "fs_exercise.h"
+#include "support.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    memsource *vol = fuzz_sparse_volume(data, size);
+    if (!vol)
+        return 0;
+    fuzz_fs_exercise(vol);
+    memsource_free(vol);
+    return 0;
+}
