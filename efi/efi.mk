@@ -42,5 +42,5 @@ $(foreach s,$(TEST_EFI_SRCS),$(eval $(EFI_OBJ)/$(basename $(notdir $(s))).so: $(
 
 # The loader's portable parts (no <efi.h>) are unit-tested on the host:
 # link them into tests/unit/test_config.c's programs.
-LOADER_PORTABLE_SRCS := loader/config.c loader/options.c
-$(BUILD)/tests/test_config $(BUILD)/tests-asan/test_config: $(LOADER_PORTABLE_SRCS)
+LOADER_PORTABLE_SRCS := loader/config.c loader/options.c loader/discover_list.c
+$(BUILD)/tests/test_config $(BUILD)/tests-asan/test_config $(BUILD)/tests/test_discover $(BUILD)/tests-asan/test_discover: $(LOADER_PORTABLE_SRCS)

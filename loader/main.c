@@ -1,11 +1,14 @@
 /* vhdboot: UEFI entry point — configuration, menu, boot, and back to the menu. */
 #include <efi.h>
 #include <efilib.h>
+#include "bli.h"
 #include "boot.h"
 #include "conf_file.h"
 #include "config.h"
+#include "discover.h"
 #include "menu.h"
 #include "options.h"
+#include "vars.h"
 #include "efi/console.h"
 #include "efi/devpath.h"
 #include "format/bytes.h"
@@ -13,14 +16,77 @@
 #include "format/vhd.h"
 
 /* Fills cfg from the load options when they name a VHD, else from
- * vhdboot.conf next to the loader. Returns the status, diag on failure. */
+ * vhdboot.conf next to the loader; without that file, discovery alone fills
+ * the menu. With discovery on, adds the VHDs found. Returns the status,
+ * diag on failure. */
 static vb_status load_config(EFI_LOADED_IMAGE *loaded, const char *loader_path, vb_config *cfg, vb_diag *diag)
 {
     char spec[VB_CONFIG_PATH_MAX];
     if (loaded->LoadOptions && loaded->LoadOptionsSize >= sizeof(CHAR16) &&
         vb_options_vhd_path(loaded->LoadOptions, loaded->LoadOptionsSize / sizeof(CHAR16), spec, sizeof spec))
         return vb_config_single(spec, cfg, diag);
-    return vb_conf_file_load(loaded->DeviceHandle, loader_path, cfg, diag);
+    vb_status st = vb_conf_file_load(loaded->DeviceHandle, loader_path, cfg, diag);
+    if (st == VB_ERR_NOT_FOUND) {
+        efi_say("vhdboot: no %s next to the loader: discovering VHDs\n", VB_CONF_NAME);
+        vb_memset(cfg, 0, sizeof *cfg);
+        cfg->timeout = VB_CONFIG_DEFAULT_TIMEOUT;
+        cfg->discover = true;
+        st = VB_OK;
+    }
+    if (st != VB_OK || !cfg->discover)
+        return st;
+    unsigned found = vb_discover(cfg, loaded->DeviceHandle);
+    efi_say("vhdboot: discovery found %u VHD(s)\n", found);
+    if (cfg->count == 0)
+        return vb_fail(diag, VB_ERR_NOT_FOUND, "no boot entries: no vhdboot.conf entries and no *.vhd found");
+    if (cfg->default_id[0]) {
+        int i = vb_config_find(cfg, cfg->default_id);
+        if (i < 0)
+            efi_say("vhdboot: default names an unknown entry '%s' (ignored)\n", cfg->default_id);
+        cfg->default_index = i < 0 ? 0 : (unsigned)i;
+    }
+    return VB_OK;
+}
+
+/* Picks the entry highlighted first: the one-shot VhdbootNext (deleted as
+ * it is read), else VhdbootDefault, else the configuration's default. An id
+ * that names no entry is reported (also in notice) and ignored. */
+static unsigned initial_entry(vb_config *cfg, char *notice, size_t cap)
+{
+    static const CHAR16 *const names[] = { VB_VAR_NEXT, VB_VAR_DEFAULT };
+    static const char *const texts[] = { "VhdbootNext", "VhdbootDefault" };
+    char id[VB_CONFIG_ID_MAX];
+    for (unsigned k = 0; k < 2; k++) {
+        vb_status st = vb_var_get_id(names[k], id, sizeof id);
+        if (k == 0 && st != VB_ERR_NOT_FOUND && vb_var_delete(names[k]) != VB_OK)
+            efi_say("vhdboot: error: cannot delete the one-shot variable %s\n", texts[k]);
+        if (st == VB_ERR_NOT_FOUND)
+            continue;
+        int i = st == VB_OK ? vb_config_find(cfg, id) : -1;
+        if (i >= 0) {
+            efi_say("vhdboot: %s selects entry '%s'\n", texts[k], id);
+            return (unsigned)i;
+        }
+        if (st == VB_OK)
+            vb_format(notice, (int)cap, "%s names an unknown entry '%s' (ignored)", texts[k], id);
+        else
+            vb_format(notice, (int)cap, "%s holds no valid entry id (ignored)", texts[k]);
+        efi_say("vhdboot: %s\n", notice);
+    }
+    return cfg->default_index;
+}
+
+/* Context of the menu's `i` key. */
+struct info_ctx {
+    EFI_HANDLE device;
+    const char *loader_path;
+};
+
+/* Shows an entry's chain (the menu's `i` key). */
+static void show_info(void *ctx, const vb_boot_entry *entry)
+{
+    struct info_ctx *c = ctx;
+    vb_discover_show_chain(c->device, c->loader_path, entry);
 }
 
 /* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
@@ -57,6 +123,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         efi_say("vhdboot: error: cannot find the loader's own image\n");
         return EFI_LOAD_ERROR;
     }
+    vb_bli_start(loaded->DeviceHandle, "vhdboot " VB_VERSION);
     /* started from memory or an unusual path: treat the volume root as its folder */
     if (!loaded->FilePath || !efi_devpath_file_path(loaded->FilePath, loader_path, sizeof loader_path))
         vb_strlcpy(loader_path, "\\", sizeof loader_path);
@@ -72,15 +139,25 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         return EFI_LOAD_ERROR;
     }
 
-    bool countdown = true;
-    for (;;) {
-        int choice = vb_menu_choose(cfg, countdown);
+    vb_bli_entries(cfg);
+    struct info_ctx info = { loaded->DeviceHandle, loader_path };
+    vb_menu menu = { .cfg = cfg, .countdown = true, .show_info = show_info, .info_ctx = &info };
+    menu.selected = initial_entry(cfg, menu.notice, sizeof menu.notice);
+    vb_boot_entry *chosen = vb_alloc(sizeof *chosen);
+    while (chosen) {
+        int choice = vb_menu_choose(&menu, chosen);
         if (choice < 0)
             break;
-        vb_boot(image, loaded->DeviceHandle, loader_path, &cfg->entries[choice]);
+        vb_bli_selected(chosen->id);
+        vb_boot(image, loaded->DeviceHandle, loader_path, chosen);
         efi_say("vhdboot: returning to menu\n");
-        countdown = false; /* after a failure, wait for the user */
+        /* after a failure, wait for the user, below the error message */
+        menu.countdown = false;
+        menu.keep_screen = true;
+        menu.selected = (unsigned)choice;
+        vb_format(menu.notice, sizeof menu.notice, "booting '%s' failed: the reason is above", chosen->title);
     }
+    vb_free(chosen);
     vb_free(cfg);
     return EFI_ABORTED;
 }

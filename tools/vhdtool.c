@@ -18,6 +18,8 @@ static const struct command commands[] = {
     { "set-parent", vt_cmd_set_parent, "point a differencing disk at its moved parent" },
     { "read", vt_cmd_read, "read bytes through a whole chain" },
     { "write", vt_cmd_write, "write bytes into the top layer of a chain" },
+    { "boot-next", vt_cmd_boot_next, "make vhdboot boot an entry on the next start only (EFI variable)" },
+    { "boot-default", vt_cmd_boot_default, "set vhdboot's default entry (EFI variable)" },
 };
 
 /* Prints the list of subcommands to f. */

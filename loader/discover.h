@@ -1,0 +1,23 @@
+/* vhdboot: VHD discovery on the firmware's volumes, and chain details.
+ *
+ * Discovery walks every volume with a SimpleFileSystem (FAT; NTFS once the
+ * firmware or vhdboot offers one there) and lists each *.vhd file in the
+ * folders of cfg->discover_paths (default \, \vms, \VHD, \images). Each file
+ * is opened read-only: its footer gives type and size, its chain the depth.
+ * The entries are added by vb_discover_add (discover_list.h). */
+#ifndef VB_LOADER_DISCOVER_H
+#define VB_LOADER_DISCOVER_H
+
+#include <efi.h>
+#include "config.h"
+
+/* Adds an entry for each VHD found to cfg (after its configured entries).
+ * loader_device's volume is named SELF (ids without a volume prefix).
+ * Returns the number of entries added. */
+unsigned vb_discover(vb_config *cfg, EFI_HANDLE loader_device);
+
+/* Opens entry's chain read-only and prints each layer: path, type, size,
+ * UUID (and the parent UUID of differencing layers), or the error. */
+void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, const vb_boot_entry *entry);
+
+#endif
