@@ -15,7 +15,8 @@
 #include <efilib.h>
 #include "efi/console.h"
 #include "efi/devpath.h"
-#include "efi/file_source.h"
+#include "efi/host_opener.h"
+#include "efi/host_volumes.h"
 #include "efi/status.h"
 #include "efi/text.h"
 #include "efi/vdisk.h"
@@ -27,8 +28,11 @@
 
 #define SEQ_REQUEST (1024u * 1024u)
 #define RAND_REQUEST 4096u
-#define RAND_COUNT 2048u
 #define RAND_SEED 0x2545f4914f6cdd1dull
+
+/* Settings, overridable by \EFI\BOOT\bench.cfg ("rounds N", "random N"). */
+static unsigned rounds = 3;         /* interleaved passes over all cases; the best of each is kept */
+static unsigned rand_count = 2048;  /* random requests per case and round */
 
 /* ---- timing: the TSC, calibrated once against BS->Stall ---- */
 
@@ -52,55 +56,84 @@ static UINT64 ticks_to_us(UINT64 t)
     return us ? us : 1;
 }
 
-/* ---- the host disk and its partitions as block sources ---- */
+/* ---- settings ---- */
 
-/* A partition read through its DiskIO, counting the reads that reach it. */
-struct part_io {
-    EFI_DISK_IO *dio;
-    UINT32 media_id;
+/* Reads "rounds N" and "random N" (each 1..100000) from \EFI\BOOT\bench.cfg
+ * on the ESP when the file exists; other words are ignored. */
+static void load_settings(EFI_HANDLE esp)
+{
+    EFI_FILE_HANDLE root = NULL, file = NULL;
+    char text[136] = { 0 }; /* 8 spare zero bytes: the keyword compare may look past the end */
+    UINTN len = 127;
+    if (efi_volume_open_root(esp, &root, NULL) != VB_OK)
+        return;
+    if (root->Open(root, &file, L"\\EFI\\BOOT\\bench.cfg", EFI_FILE_MODE_READ, 0) == EFI_SUCCESS) {
+        if (file->Read(file, &len, text) != EFI_SUCCESS)
+            len = 0;
+        file->Close(file);
+        text[len] = 0;
+        unsigned *target = NULL;
+        for (const char *p = text; *p;) {
+            if (vb_memcmp(p, "rounds", 6) == 0 || vb_memcmp(p, "random", 6) == 0) {
+                target = p[1] == 'o' ? &rounds : &rand_count;
+                p += 6;
+                continue;
+            }
+            if (*p >= '0' && *p <= '9' && target) {
+                unsigned v = 0;
+                for (; *p >= '0' && *p <= '9'; p++)
+                    v = v < 100000 ? v * 10 + (unsigned)(*p - '0') : v;
+                if (v >= 1 && v <= 100000)
+                    *target = v;
+                target = NULL;
+                continue;
+            }
+            p++;
+        }
+    }
+    root->Close(root);
+}
+
+/* ---- the host disk and its volumes (the loader's efi/host_volumes.h) ---- */
+
+/* Counts the reads that reach a host volume's partition source: its read
+ * function is swapped for count_read, which forwards to the original. */
+struct read_counter {
+    vb_source inner;   /* the partition source as the scan opened it */
     UINT64 reads;
 };
 
-/* vb_source.read over DiskIO; counts each call. */
-static vb_status part_read(void *ctx, uint64_t offset, void *buf, size_t len)
+/* vb_source.read that counts, then reads through the original source. */
+static vb_status count_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
-    struct part_io *p = ctx;
-    p->reads++;
-    return p->dio->ReadDisk(p->dio, p->media_id, offset, len, buf) == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    struct read_counter *c = ctx;
+    c->reads++;
+    return c->inner.read(c->inner.ctx, offset, buf, len);
 }
 
-/* A mounted host volume: partition handle, its source and the fs/ reader. */
-struct host_volume {
-    EFI_HANDLE handle;
-    struct part_io io;
-    vb_source src;
-    vb_fs *fs;
-    UINT64 disk_offset; /* first byte of the partition on the disk */
-};
+/* Starts counting reads on vol's partition (the mounted reader and every
+ * extent source hold a pointer to vol->part, so they all go through it). */
+static void counter_attach(efi_host_volume *vol, struct read_counter *c)
+{
+    c->inner = vol->part;
+    c->reads = 0;
+    vol->part = (vb_source){ .size = c->inner.size, .ctx = c, .read = count_read }; /* read-only meanwhile */
+}
+
+/* Puts vol's partition source back as it was. */
+static void counter_detach(efi_host_volume *vol, struct read_counter *c)
+{
+    vol->part = c->inner;
+}
 
 /* Returns the partition start (bytes) from path's last hard-drive node, or 0. */
 static UINT64 partition_start(EFI_DEVICE_PATH *path)
 {
     UINT64 start = 0;
-    for (EFI_DEVICE_PATH *n = path; !IsDevicePathEnd(n); n = NextDevicePathNode(n))
+    for (EFI_DEVICE_PATH *n = path; n && !IsDevicePathEnd(n); n = NextDevicePathNode(n))
         if (DevicePathType(n) == MEDIA_DEVICE_PATH && DevicePathSubType(n) == MEDIA_HARDDRIVE_DP)
             start = ((HARDDRIVE_DEVICE_PATH *)n)->PartitionStart * 512;
     return start;
-}
-
-/* Mounts the partition on handle with fs/; returns the status. */
-static vb_status volume_mount(EFI_HANDLE handle, EFI_BLOCK_IO *bio, struct host_volume *v)
-{
-    SetMem(v, sizeof *v, 0);
-    if (BS->HandleProtocol(handle, &DiskIoProtocol, (void **)&v->io.dio) != EFI_SUCCESS)
-        return VB_ERR_UNSUPPORTED;
-    v->handle = handle;
-    v->io.media_id = bio->Media->MediaId;
-    v->src.size = (bio->Media->LastBlock + 1) * bio->Media->BlockSize;
-    v->src.ctx = &v->io;
-    v->src.read = part_read;
-    v->disk_offset = partition_start(DevicePathFromHandle(handle));
-    return vb_fs_probe(&v->src, &v->fs, NULL);
 }
 
 /* Finds the whole-disk BlockIO whose device path is exactly path. */
@@ -125,57 +158,16 @@ static EFI_BLOCK_IO *find_disk(const EFI_DEVICE_PATH *path)
     return found;
 }
 
-/* Mounts the FAT partition `esp` and the first NTFS partition of the disk
- * at disk_path. Returns false (with a message) when either is missing. */
-static bool find_volumes(EFI_HANDLE esp, const EFI_DEVICE_PATH *disk_path, struct host_volume *fat,
-                         struct host_volume *ntfs)
+/* The NTFS volume labelled VBBENCH, or else the first NTFS volume, or NULL. */
+static efi_host_volume *find_ntfs(void)
 {
-    EFI_HANDLE *handles = NULL;
-    UINTN count = 0;
-    bool have_fat = false, have_ntfs = false;
-    if (BS->LocateHandleBuffer(ByProtocol, &BlockIoProtocol, NULL, &count, &handles) != EFI_SUCCESS)
-        return false;
-    for (UINTN i = 0; i < count; i++) {
-        EFI_DEVICE_PATH *p = DevicePathFromHandle(handles[i]);
-        EFI_BLOCK_IO *bio = NULL;
-        if (!p || !efi_devpath_has_prefix(p, disk_path) ||
-            BS->HandleProtocol(handles[i], &BlockIoProtocol, (void **)&bio) != EFI_SUCCESS ||
-            !bio->Media->LogicalPartition)
-            continue;
-        struct host_volume *v = handles[i] == esp ? fat : ntfs;
-        if ((v == fat && have_fat) || (v == ntfs && have_ntfs))
-            continue;
-        if (volume_mount(handles[i], bio, v) != VB_OK)
-            continue;
-        vb_fs_type type = vb_fs_type_of(v->fs);
-        if (v == fat && type != VB_FS_NTFS)
-            have_fat = true;
-        else if (v == ntfs && type == VB_FS_NTFS)
-            have_ntfs = true;
-        else
-            vb_fs_close(v->fs);
-    }
-    FreePool(handles);
-    if (!have_fat)
-        efi_say("BENCH: error: the ESP is not a FAT volume fs/ can read\n");
-    if (!have_ntfs)
-        efi_say("BENCH: error: no NTFS partition on the boot disk\n");
-    return have_fat && have_ntfs;
-}
-
-/* An opener that opens core paths on a host volume through its extent maps. */
-struct fs_opener {
-    vb_opener opener;
-    vb_fs *fs;
-};
-
-/* vb_opener.open: read-only extent-map source of path on the volume. */
-static vb_status fs_open(void *ctx, const char *path, bool writable, vb_source *out)
-{
-    struct fs_opener *o = ctx;
-    if (writable)
-        return VB_ERR_WRITE_PROTECTED;
-    return vb_fs_open_file(o->fs, path, out, NULL);
+    efi_host_volume *v = efi_host_volume_find(EFI_VOLUME_BY_LABEL, "VBBENCH");
+    if (v && v->type == VB_FS_NTFS)
+        return v;
+    for (unsigned i = 0; i < efi_host_volume_count(); i++)
+        if (efi_host_volume_at(i)->type == VB_FS_NTFS)
+            return efi_host_volume_at(i);
+    return NULL;
 }
 
 /* ---- what is measured: a byte range readable in requests ---- */
@@ -211,15 +203,6 @@ static EFI_STATUS file_read(target *t, UINT64 offset, UINTN len, void *buf)
     return st;
 }
 
-/* Results of one case: throughput in tenths of MB/s (0 = not measured). */
-typedef struct result {
-    UINT64 seq, rand;
-    UINT64 seq_requests, rand_requests;
-    UINT64 seq_reads, rand_reads; /* reads that reached the host volume (counted cases) */
-    bool counted;
-    const char *error;
-} result;
-
 /* Next value of a xorshift64 generator. */
 static UINT64 next_random(UINT64 *state)
 {
@@ -233,104 +216,142 @@ static UINT64 next_random(UINT64 *state)
 /* Tenths of MB/s for bytes read in t ticks. */
 static UINT64 rate(UINT64 bytes, UINT64 t) { return bytes * 10 / ticks_to_us(t); }
 
-/* Reads the whole range in 1 MiB requests, then RAND_COUNT 4 KiB requests at
- * random 4 KiB-aligned offsets; counter (may be NULL) counts host reads. */
-static void measure(target *t, UINT8 *buf, const UINT64 *counter, result *r)
+/* Reads the whole range in 1 MiB requests; returns tenths of MB/s, 0 on error.
+ * *requests gets the number of requests made. */
+static UINT64 measure_seq(target *t, UINT8 *buf, UINT64 *requests)
 {
-    UINT64 before = counter ? *counter : 0, t0 = ticks();
+    UINT64 t0 = ticks();
+    *requests = 0;
     for (UINT64 off = 0; off < t->size; off += SEQ_REQUEST) {
         UINTN len = t->size - off < SEQ_REQUEST ? (UINTN)(t->size - off) : SEQ_REQUEST;
-        if (t->read(t, off, len, buf) != EFI_SUCCESS) {
-            r->error = "sequential read failed";
-            return;
-        }
-        r->seq_requests++;
+        if (t->read(t, off, len, buf) != EFI_SUCCESS)
+            return 0;
+        (*requests)++;
     }
-    r->seq = rate(t->size, ticks() - t0);
-    UINT64 mid = counter ? *counter : 0;
+    return rate(t->size, ticks() - t0);
+}
+
+/* Makes rand_count 4 KiB requests at fixed-seed random 4 KiB-aligned offsets;
+ * returns tenths of MB/s, 0 on error. */
+static UINT64 measure_rand(target *t, UINT8 *buf)
+{
     UINT64 slots = t->size / RAND_REQUEST, state = RAND_SEED;
-    t0 = ticks();
-    for (unsigned i = 0; i < RAND_COUNT && slots; i++) {
-        if (t->read(t, next_random(&state) % slots * RAND_REQUEST, RAND_REQUEST, buf) != EFI_SUCCESS) {
-            r->error = "random read failed";
-            return;
-        }
-        r->rand_requests++;
-    }
-    r->rand = rate(r->rand_requests * RAND_REQUEST, ticks() - t0);
-    if (counter) {
-        r->counted = true;
-        r->seq_reads = mid - before;
-        r->rand_reads = *counter - mid;
-    }
+    if (!slots)
+        return 0;
+    UINT64 t0 = ticks();
+    for (unsigned i = 0; i < rand_count; i++)
+        if (t->read(t, next_random(&state) % slots * RAND_REQUEST, RAND_REQUEST, buf) != EFI_SUCCESS)
+            return 0;
+    return rate((UINT64)rand_count * RAND_REQUEST, ticks() - t0);
 }
 
 /* ---- the cases ---- */
 
-/* (b): opens path's chain on v, installs it as a read-only virtual disk and
- * measures reads through the firmware's BlockIO on the new handle. */
-static void run_vdisk(struct host_volume *v, const char *path, UINT8 *buf, result *r)
+typedef struct bench_case {
+    const char *name;
+    target t;
+    const char *error;          /* set when the case could not be run */
+    /* (b) only */
+    efi_host_volume *vol;
+    struct read_counter *counter;
+    efi_host_opener opener;     /* outlives the chain's files */
+    vb_chain *chain;
+    efi_vdisk *vdisk;
+    /* (c) only */
+    EFI_FILE_HANDLE root;
+    /* results: best of the rounds, tenths of MB/s */
+    UINT64 seq, rand;
+    UINT64 seq_requests, seq_reads; /* last round; reads that reached the volume */
+} bench_case;
+
+/* (b): opens path's chain on vol exactly as the loader does (host opener,
+ * extent maps), installs it as a read-only virtual disk, and aims the case
+ * at the BlockIO the firmware sees on the new handle. */
+static void setup_vdisk(bench_case *c, efi_host_volume *vol, struct read_counter *counter, const char *path)
 {
-    struct fs_opener o = { { NULL, fs_open }, v->fs };
-    o.opener.ctx = &o;
-    vb_chain *chain = NULL;
-    efi_vdisk *vdisk = NULL;
     vb_diag diag = { 0 };
-    if (vb_chain_open(&o.opener, path, 0, &chain, &diag) != VB_OK) {
-        efi_say("BENCH: error: %s\n", diag.text);
-        r->error = "cannot open the chain";
+    c->vol = vol;
+    c->counter = counter;
+    efi_host_opener_init(&c->opener, vol, false, false);
+    if (vb_chain_open(&c->opener.opener, path, 0, &c->chain, &diag) != VB_OK) {
+        efi_say("BENCH: error: %s: %s\n", efi_host_volume_name(vol), diag.text);
+        c->error = "cannot open the chain";
         return;
     }
-    vb_source *disk = vb_chain_source(chain);
-    const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, 0));
-    target t = { .read = block_read, .size = disk->size };
-    if (efi_vdisk_install(disk, info->uuid, DevicePathFromHandle(v->handle), true, &vdisk, &diag) != VB_OK) {
+    vb_source *disk = vb_chain_source(c->chain);
+    const vb_vhd_info *info = vb_layer_info(vb_chain_layer(c->chain, 0));
+    c->t.read = block_read;
+    c->t.size = disk->size;
+    if (efi_vdisk_install(disk, info->uuid, vol->device_path, true, &c->vdisk, &diag) != VB_OK) {
         efi_say("BENCH: error: %s\n", diag.text);
-        r->error = "cannot install the disk";
-    } else if (BS->HandleProtocol(efi_vdisk_handle(vdisk), &BlockIoProtocol, (void **)&t.bio) != EFI_SUCCESS) {
-        r->error = "no BlockIO on the virtual disk";
-    } else {
-        measure(&t, buf, &v->io.reads, r);
+        c->error = "cannot install the disk";
+    } else if (BS->HandleProtocol(efi_vdisk_handle(c->vdisk), &BlockIoProtocol, (void **)&c->t.bio) != EFI_SUCCESS) {
+        c->error = "no BlockIO on the virtual disk";
     }
-    if (vdisk && !efi_vdisk_uninstall(vdisk)) {
-        efi_say("BENCH: error: the firmware keeps %s\n", path);
-        return; /* the chain must stay open under the disk */
-    }
-    vb_chain_close(chain);
 }
 
-/* (c): reads path's bytes (the first `size`) through the firmware's FAT driver. */
-static void run_file(EFI_HANDLE esp, const char *path, UINT64 size, UINT8 *buf, result *r)
+/* (c): aims the case at path's first size bytes read through the firmware's FAT driver. */
+static void setup_file(bench_case *c, EFI_HANDLE esp, const char *path, UINT64 size)
 {
-    EFI_FILE_HANDLE root = NULL, file = NULL;
     CHAR16 wide[VB_PATH_MAX];
-    if (efi_volume_open_root(esp, &root, NULL) != VB_OK || efi_utf8_to_char16(path, wide, VB_PATH_MAX) != VB_OK ||
-        root->Open(root, &file, wide, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
-        r->error = "cannot open the file";
-    } else {
-        target t = { .read = file_read, .file = file, .size = size };
-        measure(&t, buf, NULL, r);
-        file->Close(file);
-    }
-    if (root)
-        root->Close(root);
+    c->t.read = file_read;
+    c->t.size = size;
+    if (efi_volume_open_root(esp, &c->root, NULL) != VB_OK || efi_utf8_to_char16(path, wide, VB_PATH_MAX) != VB_OK ||
+        c->root->Open(c->root, &c->t.file, wide, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
+        c->error = "cannot open the file";
 }
 
-/* (a): reads the disk bytes that hold path on v (its first extent onward;
- * the disk's start when that would run past the end). */
-static void run_raw(EFI_BLOCK_IO *disk, struct host_volume *v, const char *path, UINT64 size, UINT8 *buf,
-                    result *r)
+/* (a): aims the case at the disk bytes that hold path on vol (from its first
+ * extent on; from the disk's start when that would run past the end). */
+static void setup_raw(bench_case *c, EFI_BLOCK_IO *disk, efi_host_volume *vol, const char *path, UINT64 size)
 {
     vb_extent_map map = { 0 };
     UINT64 disk_bytes = (disk->Media->LastBlock + 1) * disk->Media->BlockSize;
-    target t = { .read = block_read, .bio = disk, .size = size };
-    if (vb_fs_lookup(v->fs, path, &map, NULL) == VB_OK && map.count)
-        t.base = v->disk_offset + map.extents[0].disk_offset;
+    c->t.read = block_read;
+    c->t.bio = disk;
+    c->t.size = size;
+    if (efi_host_volume_lookup(vol, path, &map, NULL) == VB_OK && map.count)
+        c->t.base = partition_start(vol->device_path) + map.extents[0].disk_offset;
     vb_extent_map_free(&map);
-    t.base -= t.base % disk->Media->BlockSize;
-    if (t.base > disk_bytes || size > disk_bytes - t.base)
-        t.base = 0;
-    measure(&t, buf, NULL, r);
+    c->t.base -= c->t.base % disk->Media->BlockSize;
+    if (c->t.base > disk_bytes || size > disk_bytes - c->t.base)
+        c->t.base = 0;
+}
+
+/* Releases what a case holds; returns false when the firmware keeps its
+ * disk (then the chain stays open under it). */
+static bool teardown(bench_case *c)
+{
+    if (c->vdisk && !efi_vdisk_uninstall(c->vdisk)) {
+        efi_say("BENCH: error: the firmware keeps the disk of %s\n", c->name);
+        return false;
+    }
+    if (c->chain)
+        vb_chain_close(c->chain);
+    if (c->t.file)
+        c->t.file->Close(c->t.file);
+    if (c->root)
+        c->root->Close(c->root);
+    return true;
+}
+
+/* One round over a case: sequential then random; keeps the best figures. */
+static void run_round(bench_case *c, UINT8 *buf)
+{
+    if (c->error)
+        return;
+    UINT64 before = c->counter ? c->counter->reads : 0, requests = 0;
+    UINT64 seq = measure_seq(&c->t, buf, &requests);
+    UINT64 after = c->counter ? c->counter->reads : 0;
+    UINT64 rnd = seq ? measure_rand(&c->t, buf) : 0;
+    if (!seq || !rnd) {
+        c->error = seq ? "random read failed" : "sequential read failed";
+        return;
+    }
+    c->seq = seq > c->seq ? seq : c->seq;
+    c->rand = rnd > c->rand ? rnd : c->rand;
+    c->seq_requests = requests;
+    c->seq_reads = after - before;
 }
 
 /* Prints "whole.tenth" of a tenths value into out, or "-" for 0. */
@@ -374,21 +395,21 @@ static const char *pad(const char *s, unsigned w, bool right, char *out)
     return out;
 }
 
-/* Prints one table row; raw is case (a) for the ratios. */
-static void print_row(const char *name, const result *r, const result *raw)
+/* Prints one table row; raw is case (a), the reference of the ratios. */
+static void print_row(const bench_case *c, const bench_case *raw)
 {
-    char a[32], b[32], c[32], d[32], e[32], cols[5][40], label[64];
-    if (r->error) {
-        efi_say("BENCH: %s  error: %s\n", pad(name, 34, false, label), r->error);
+    char a[32], b[32], d[32], e[32], f[32], cols[5][40], label[64];
+    if (c->error) {
+        efi_say("BENCH: %s  error: %s\n", pad(c->name, 34, false, label), c->error);
         return;
     }
-    vb_format(e, sizeof e, "-");
-    if (r->counted && r->seq_requests)
-        ratio(r->seq_reads, r->seq_requests, e, sizeof e);
-    efi_say("BENCH: %s %s %s %s %s %s\n", pad(name, 34, false, label),
-            pad(tenths(r->seq, a, sizeof a), 9, true, cols[0]), pad(ratio(r->seq, raw->seq, b, sizeof b), 6, true, cols[1]),
-            pad(tenths(r->rand, c, sizeof c), 9, true, cols[2]), pad(ratio(r->rand, raw->rand, d, sizeof d), 6, true, cols[3]),
-            pad(e, 8, true, cols[4]));
+    vb_format(f, sizeof f, "-");
+    if (c->counter && c->seq_requests)
+        ratio(c->seq_reads, c->seq_requests, f, sizeof f);
+    efi_say("BENCH: %s %s %s %s %s %s\n", pad(c->name, 34, false, label),
+            pad(tenths(c->seq, a, sizeof a), 9, true, cols[0]), pad(ratio(c->seq, raw->seq, b, sizeof b), 6, true, cols[1]),
+            pad(tenths(c->rand, d, sizeof d), 9, true, cols[2]),
+            pad(ratio(c->rand, raw->rand, e, sizeof e), 6, true, cols[3]), pad(f, 8, true, cols[4]));
 }
 
 enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
@@ -405,47 +426,69 @@ static const char *const case_names[CASE_COUNT] = {
 };
 static const char *const vhd_paths[3] = { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" };
 
-/* Runs every case and prints the table; returns false if setup failed. */
+/* Finds the disk and volumes, sets every case up, runs rounds interleaved
+ * rounds and prints the table. Returns false if the setup failed. */
 static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
 {
-    static struct host_volume fat, ntfs;
-    static result res[CASE_COUNT];
+    static bench_case cases[CASE_COUNT];
+    static struct read_counter fat_reads, ntfs_reads;
     char label[64];
     EFI_DEVICE_PATH *disk_path = efi_devpath_parent(DevicePathFromHandle(loaded->DeviceHandle));
     EFI_BLOCK_IO *disk = disk_path ? find_disk(disk_path) : NULL;
+    if (disk_path)
+        FreePool(disk_path);
     if (!disk) {
         efi_say("BENCH: error: cannot find the boot disk's BlockIO\n");
         return false;
     }
-    bool ok = find_volumes(loaded->DeviceHandle, disk_path, &fat, &ntfs);
-    FreePool(disk_path);
-    if (!ok)
-        return false;
+    efi_host_volumes_scan();
+    efi_host_volume *fat = efi_host_volume_of_handle(loaded->DeviceHandle), *ntfs = find_ntfs();
     vb_extent_map map = { 0 };
-    if (vb_fs_lookup(fat.fs, vhd_paths[0], &map, NULL) != VB_OK || map.file_size < 512 + SEQ_REQUEST) {
+    if (!fat || !ntfs) {
+        efi_say("BENCH: error: %s\n", fat ? "no NTFS volume" : "the ESP is not a host volume fs/ can read");
+        efi_host_volumes_release();
+        return false;
+    }
+    if (efi_host_volume_lookup(fat, vhd_paths[0], &map, NULL) != VB_OK || map.file_size < 512 + SEQ_REQUEST) {
         efi_say("BENCH: error: no usable %s on the ESP\n", vhd_paths[0]);
         vb_extent_map_free(&map);
+        efi_host_volumes_release();
         return false;
     }
     UINT64 size = map.file_size - 512; /* a fixed VHD: the disk, then the footer */
-    efi_say("BENCH: fixed.vhd on FAT in %llu extent(s)\n", (unsigned long long)map.count);
+    efi_say("BENCH: host volumes: %s", efi_host_volume_name(fat)); /* the name is a static buffer */
+    efi_say(", %s; fixed.vhd on FAT in %llu extent(s)\n", efi_host_volume_name(ntfs), (unsigned long long)map.count);
     vb_extent_map_free(&map);
-    efi_say("BENCH: disk size %llu MiB, sequential %u KiB requests, random %u x %u KiB (seed %llx)\n",
-            (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, RAND_COUNT, RAND_REQUEST / 1024,
-            (unsigned long long)RAND_SEED);
+    efi_say("BENCH: disk size %llu MiB; sequential %u KiB requests; random %u x %u KiB (seed %llx); best of %u rounds\n",
+            (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, rand_count, RAND_REQUEST / 1024,
+            (unsigned long long)RAND_SEED, rounds);
     efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
+
+    counter_attach(fat, &fat_reads);
+    counter_attach(ntfs, &ntfs_reads);
+    for (unsigned i = 0; i < CASE_COUNT; i++)
+        cases[i].name = case_names[i];
+    setup_raw(&cases[CASE_RAW], disk, fat, vhd_paths[0], size);
+    for (unsigned i = 0; i < 6; i++)
+        setup_vdisk(&cases[CASE_FAT_FIXED + i], i < 3 ? fat : ntfs, i < 3 ? &fat_reads : &ntfs_reads, vhd_paths[i % 3]);
+    setup_file(&cases[CASE_FILE], loaded->DeviceHandle, vhd_paths[0], size);
+
+    for (unsigned round = 0; round < rounds; round++)
+        for (unsigned i = 0; i < CASE_COUNT; i++)
+            run_round(&cases[i], buf);
+
     efi_say("BENCH: %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s", " ratio",
             "reads/rq");
+    for (unsigned i = 0; i < CASE_COUNT; i++)
+        print_row(&cases[i], &cases[CASE_RAW]);
 
-    run_raw(disk, &fat, vhd_paths[0], size, buf, &res[CASE_RAW]);
-    print_row(case_names[CASE_RAW], &res[CASE_RAW], &res[CASE_RAW]);
-    for (unsigned i = 0; i < 6; i++) {
-        unsigned c = CASE_FAT_FIXED + i;
-        run_vdisk(i < 3 ? &fat : &ntfs, vhd_paths[i % 3], buf, &res[c]);
-        print_row(case_names[c], &res[c], &res[CASE_RAW]);
-    }
-    run_file(loaded->DeviceHandle, vhd_paths[0], size, buf, &res[CASE_FILE]);
-    print_row(case_names[CASE_FILE], &res[CASE_FILE], &res[CASE_RAW]);
+    bool released = true;
+    for (unsigned i = 0; i < CASE_COUNT; i++)
+        released = teardown(&cases[i]) && released;
+    counter_detach(ntfs, &ntfs_reads);
+    counter_detach(fat, &fat_reads);
+    if (released) /* a disk the firmware keeps still reads its volume */
+        efi_host_volumes_release();
     return true;
 }
 
@@ -459,7 +502,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     efi_say("BENCH: vhdboot benchmark %s\n", VB_VERSION);
     if (BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&loaded) != EFI_SUCCESS || !loaded)
         efi_say("BENCH: error: cannot find the app's own image\n");
-    else if (!timer_calibrate())
+    else if ((load_settings(loaded->DeviceHandle), !timer_calibrate()))
         efi_say("BENCH: error: the TSC does not advance\n");
     else if (BS->AllocatePages(AllocateAnyPages, EfiLoaderData, SEQ_REQUEST / 4096, &pages) != EFI_SUCCESS)
         efi_say("BENCH: error: out of memory\n");
