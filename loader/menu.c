@@ -110,8 +110,8 @@ static void draw_countdown(const struct view *v, bool ticking, unsigned left)
 static void draw(struct view *v, bool clear, bool ticking, unsigned left)
 {
     char text[LINE_MAX];
-    unsigned cap = list_capacity(v);
     query_size(v);
+    unsigned cap = list_capacity(v);
     if (v->cur < v->top)
         v->top = v->cur;
     if (v->cur >= v->top + cap)
@@ -259,6 +259,7 @@ int vb_menu_choose(vb_menu *m, vb_boot_entry *chosen)
     EFI_INPUT_KEY key;
     vb_memset(&v, 0, sizeof v);
     v.m = m;
+    query_size(&v);
     unsigned start = m->selected < m->cfg->count ? m->selected : 0;
     build_visible(&v, start);
     vb_strlcpy(v.status, m->notice, sizeof v.status);
