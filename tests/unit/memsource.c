@@ -40,14 +40,10 @@ static vb_status ms_read(void *ctx, uint64_t offset, void *buf, size_t len)
     return VB_OK;
 }
 
-/* vb_source write: grows as needed (gap zero-filled); obeys the fail knob. */
-static vb_status ms_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+/* Stores len bytes at offset, growing the buffer (gap zero-filled).
+ * Returns VB_ERR_OUT_OF_RANGE past 1 TiB. */
+static vb_status store(memsource *ms, uint64_t offset, const void *buf, size_t len)
 {
-    memsource *ms = ctx;
-    if (ms->fail_after_writes >= 0 && ms->writes >= (unsigned long)ms->fail_after_writes) {
-        ms->failed_writes++;
-        return VB_ERR_IO;
-    }
     if (offset > SIZE_MAX - len || offset + len > ((size_t)1 << 40))
         return VB_ERR_OUT_OF_RANGE;
     size_t end = (size_t)offset + len;
@@ -64,6 +60,25 @@ static vb_status ms_write(void *ctx, uint64_t offset, const void *buf, size_t le
         ms->size = end;
         ms->src.size = end;
     }
+    return VB_OK;
+}
+
+/* vb_source write: grows as needed (gap zero-filled); obeys the fail knob
+ * (the first refused write may be torn: see torn_bytes). */
+static vb_status ms_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    memsource *ms = ctx;
+    if (ms->fail_after_writes >= 0 && ms->writes >= (unsigned long)ms->fail_after_writes) {
+        ms->failed_writes++;
+        size_t part = ms->torn_bytes < len ? ms->torn_bytes : len;
+        ms->torn_bytes = 0;
+        if (part)
+            store(ms, offset, buf, part);
+        return VB_ERR_IO;
+    }
+    vb_status st = store(ms, offset, buf, len);
+    if (st != VB_OK)
+        return st;
     log_io(ms, &ms->write_log, ms->writes, offset, len);
     ms->writes++;
     return VB_OK;

@@ -29,6 +29,8 @@ typedef struct memsource {
     unsigned failed_writes; /* write calls refused by the fail knob */
     unsigned flushes;
     long fail_after_writes; /* -1: never fail; N: writes after the first N fail with VB_ERR_IO */
+    size_t torn_bytes;       /* the first write refused by the knob still stores its first
+                              * torn_bytes bytes (a torn write); then reset to 0 */
     memsource_io *read_log;  /* reads[i] = i-th read */
     memsource_io *write_log; /* writes[i] = i-th successful write */
     size_t log_cap;          /* capacity of each log (they grow together) */
