@@ -124,6 +124,39 @@ static void errors_name_the_line(void **state)
     expect_error("entry a\nvhd \\a\x01.vhd\n", "line 2", "control character");
 }
 
+static void discover_keywords(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("timeout 2\n"), VB_ERR_CONFIG); /* no entries, no discovery */
+    assert_int_equal(parse("discover on\n"), VB_OK);      /* discovery alone may fill the menu */
+    assert_true(cfg.discover);
+    assert_int_equal(cfg.count, 0);
+    assert_int_equal(cfg.discover_path_count, 0);
+    assert_int_equal(parse("Discover OFF\nentry a\nvhd \\a.vhd\n"), VB_ERR_CONFIG); /* keywords are lowercase */
+    assert_int_equal(parse("discover OFF\nentry a\nvhd \\a.vhd\n"), VB_OK);
+    assert_false(cfg.discover);
+    assert_int_equal(parse("discover on\ndiscover-path /lab/\ndiscover-path \\\ndefault vms/x.vhd\n"), VB_OK);
+    assert_int_equal(cfg.discover_path_count, 2);
+    assert_string_equal(cfg.discover_paths[0], "\\lab");
+    assert_string_equal(cfg.discover_paths[1], "\\");
+    assert_string_equal(cfg.default_id, "vms/x.vhd"); /* resolved after discovery */
+    expect_error("discover maybe\n", "line 1", "bad value for discover");
+    expect_error("discover on\n\ndiscover off\n", "line 3", "'discover' given twice (first on line 1)");
+    expect_error("discover on\ndiscover-path vms\n", "line 2", "must start with");
+    expect_error("discover on\ndiscover-path\n", "line 2", "missing value for 'discover-path'");
+    char text[2048], long_path[200];
+    memset(long_path, 'p', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    snprintf(text, sizeof text, "discover on\ndiscover-path \\%s\n", long_path);
+    expect_error(text, "line 2", "discover-path too long");
+    size_t n = (size_t)snprintf(text, sizeof text, "discover on\n");
+    for (unsigned i = 0; i <= VB_CONFIG_DISCOVER_PATHS_MAX; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "discover-path \\d%u\n", i);
+    char line[32];
+    snprintf(line, sizeof line, "line %u", VB_CONFIG_DISCOVER_PATHS_MAX + 2);
+    expect_error(text, line, "too many discover-path folders");
+}
+
 static void embedded_nul_is_refused(void **state)
 {
     (void)state;
@@ -253,6 +286,7 @@ int main(void)
         cmocka_unit_test(full_file),
         cmocka_unit_test(defaults),
         cmocka_unit_test(errors_name_the_line),
+        cmocka_unit_test(discover_keywords),
         cmocka_unit_test(embedded_nul_is_refused),
         cmocka_unit_test(overlong_values),
         cmocka_unit_test(too_many_entries),
