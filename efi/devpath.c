@@ -1,5 +1,6 @@
 /* vhdboot: device-path helpers (see devpath.h). */
 #include <efi.h>
+#include <stddef.h>
 #include <efilib.h>
 #include "devpath.h"
 #include "text.h"
@@ -54,7 +55,8 @@ bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37])
     const HARDDRIVE_DEVICE_PATH *found = NULL;
     for (const EFI_DEVICE_PATH *node = path; !IsDevicePathEnd(node); node = NextDevicePathNode(node)) {
         if (DevicePathType(node) == MEDIA_DEVICE_PATH && DevicePathSubType(node) == MEDIA_HARDDRIVE_DP &&
-            (UINTN)DevicePathNodeLength(node) >= sizeof(HARDDRIVE_DEVICE_PATH)) {
+            /* gnu-efi's struct is not packed: sizeof is 48, the node 42 bytes */
+            (UINTN)DevicePathNodeLength(node) >= offsetof(HARDDRIVE_DEVICE_PATH, SignatureType) + 1) {
             const HARDDRIVE_DEVICE_PATH *hd = (const HARDDRIVE_DEVICE_PATH *)node;
             if (hd->SignatureType == SIGNATURE_TYPE_GUID)
                 found = hd;

@@ -39,11 +39,30 @@ static bool disk_has_partitions(const EFI_DEVICE_PATH *disk, EFI_HANDLE *all, UI
     return false;
 }
 
+/* Connects every driver to every controller, recursively (once per boot):
+ * the firmware may have connected only the boot disk, so a second disk
+ * would otherwise have no BlockIO at all. */
+static void connect_all(void)
+{
+    static bool done;
+    EFI_HANDLE *all = NULL;
+    UINTN count = 0;
+    if (done)
+        return;
+    done = true;
+    if (BS->LocateHandleBuffer(AllHandles, NULL, NULL, &count, &all) != EFI_SUCCESS)
+        return;
+    for (UINTN i = 0; i < count; i++)
+        BS->ConnectController(all[i], NULL, NULL, TRUE);
+    FreePool(all);
+}
+
 UINTN efi_partitions_list(EFI_HANDLE **handles)
 {
     EFI_HANDLE *all = NULL;
     UINTN count = 0, kept = 0;
     *handles = NULL;
+    connect_all();
     if (BS->LocateHandleBuffer(ByProtocol, &BlockIoProtocol, NULL, &count, &all) != EFI_SUCCESS)
         return 0;
     for (UINTN i = 0; i < count; i++) {

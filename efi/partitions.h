@@ -11,7 +11,9 @@
 /* Lists the handles of every partition (BlockIO with LogicalPartition set,
  * GPT or MBR, found by the firmware's partition driver) and of every whole
  * disk that has no partition (a "superfloppy"), skipping media that are
- * absent and vhdboot's own virtual disks. *handles is pool memory
+ * absent and vhdboot's own virtual disks. The first call connects every
+ * driver to every controller, so that disks the firmware did not need for
+ * booting get their BlockIO too. *handles is pool memory
  * (FreePool it). Returns the count (0 with *handles NULL when none). */
 UINTN efi_partitions_list(EFI_HANDLE **handles);
 

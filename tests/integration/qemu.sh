@@ -37,6 +37,7 @@ qemu_seen() {
 #   (printf %b escapes, e.g. '\e[B\r') are typed into the serial console.
 #   WAIT_REGEX may start with "N:" to wait for its N-th matching line.
 #   STOP_REGEX (may be empty) ends the run early, half a second after it shows.
+#   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable).
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
 # Returns 0 when the guest powered off by itself, 2 when stopped on
 # STOP_REGEX, 124 on timeout, another value if QEMU failed.
@@ -52,6 +53,7 @@ qemu_run() {
         -drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd" \
         -drive "if=none,id=disk0,format=raw,file=$disk" \
         -device virtio-blk-pci,drive=disk0,bootindex=0 \
+        ${QEMU_DISK2:+-drive "if=none,id=disk1,format=raw,file=$QEMU_DISK2" -device virtio-blk-pci,drive=disk1} \
         -nographic -serial mon:stdio -no-reboot -net none \
         <"$dir/console-in" >"$log.raw" 2>&1 &
     qpid=$!
