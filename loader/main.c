@@ -154,7 +154,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         /* after a failure, wait for the user, below the error message */
         menu.countdown = false;
         menu.keep_screen = true;
-        menu.selected = (unsigned)choice;
         vb_format(menu.notice, sizeof menu.notice, "booting '%s' failed: the reason is above", chosen->title);
     }
     vb_free(chosen);

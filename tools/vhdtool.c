@@ -20,6 +20,7 @@ static const struct command commands[] = {
     { "write", vt_cmd_write, "write bytes into the top layer of a chain" },
     { "boot-next", vt_cmd_boot_next, "make vhdboot boot an entry on the next start only (EFI variable)" },
     { "boot-default", vt_cmd_boot_default, "set vhdboot's default entry (EFI variable)" },
+    { "install", vt_cmd_install, "install the loader on an EFI system partition, with a boot entry" },
 };
 
 /* Prints the list of subcommands to f. */
