@@ -51,7 +51,7 @@ static bool probe(EFI_HANDLE handle, efi_host_volume *vol)
 void efi_host_volumes_release(void)
 {
     for (unsigned i = 0; i < volume_count; i++) {
-        vb_fs_close(volumes[i].fs);
+        vb_fs_close(volumes[i].fs); /* NULL after a failed refresh */
         vb_source_close(&volumes[i].part);
     }
     vb_free(volumes);
@@ -117,9 +117,18 @@ const char *efi_host_volume_name(const efi_host_volume *vol)
     return text;
 }
 
+vb_status efi_host_volume_refresh(efi_host_volume *vol)
+{
+    vb_fs_close(vol->fs);
+    vol->fs = NULL;
+    return vb_fs_probe(&vol->part, &vol->fs, NULL);
+}
+
 vb_status efi_host_volume_lookup(efi_host_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag)
 {
     vb_extent_map scratch = { 0 };
+    if (!vol->fs)
+        return vb_fail(diag, VB_ERR_IO, "%s: the %s could not be mounted again", path, efi_host_volume_name(vol));
     vb_status st = vb_fs_lookup(vol->fs, path, map ? map : &scratch, diag);
     vb_extent_map_free(&scratch);
     return st;
@@ -129,7 +138,7 @@ vb_status efi_host_volume_open_file(efi_host_volume *vol, const char *path, bool
                                     vb_diag *diag)
 {
     vb_extent_map map = { 0 };
-    vb_status st = vb_fs_lookup(vol->fs, path, &map, diag);
+    vb_status st = efi_host_volume_lookup(vol, path, &map, diag);
     if (st != VB_OK)
         return st;
     st = vb_extent_source_open(&vol->part, &map, out);

@@ -62,6 +62,11 @@ vb_status efi_host_volume_lookup(efi_host_volume *vol, const char *path, vb_exte
  * grow). The source must be closed before efi_host_volumes_release(). */
 vb_status efi_host_volume_open_file(efi_host_volume *vol, const char *path, bool writable, vb_source *out,
                                     vb_diag *diag);
+/* Mounts vol again from the disk (same pointer, same fields), so that the
+ * reader forgets what it cached of the metadata: needed after the
+ * firmware's file driver changed the volume (a FAT file grew). Returns the
+ * probe's status; on failure vol stays listed but every lookup fails. */
+vb_status efi_host_volume_refresh(efi_host_volume *vol);
 /* Releases every volume of the last scan. */
 void efi_host_volumes_release(void);
 

@@ -30,6 +30,7 @@ struct attempt {
     bool has_overlay;
     efi_vdisk *vdisk;
     efi_host_volume *home;      /* where the top VHD is looked for first */
+    efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
     bool top_anywhere;          /* a bare path: other volumes too */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
     char path[VB_PATH_MAX];     /* volume-absolute path of the top VHD */
@@ -59,6 +60,9 @@ static bool cleanup(struct attempt *a)
         vb_source_flush(vb_chain_source(a->chain));
         vb_chain_close(a->chain);
     }
+    /* the FAT driver may have grown the file: our reader's cached FAT is stale */
+    if (a->grown)
+        efi_host_volume_refresh(a->grown);
     return true;
 }
 
@@ -138,6 +142,8 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     efi_host_volume *top_volume = a->home;
     bool extent_mapped = true;
     efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
+    if (writable && !extent_mapped)
+        a->grown = top_volume;
     a->write = entry->write;
     if (a->write == VB_WRITE_PERSISTENT_OR_VOLATILE) {
         a->write = VB_WRITE_PERSISTENT;
