@@ -30,7 +30,7 @@ static void print_usage(FILE *f)
                "       vhdtool COMMAND --help\n"
                "       vhdtool --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexit status: 0 success, 1 operation failed or problems found, 2 usage error\n");
 }
 

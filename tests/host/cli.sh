@@ -13,7 +13,7 @@ expect_rc() {
     if [ "$rc" -eq "$want" ]; then t_ok "$name"; else t_fail "$name" "exit $rc, expected $want: $*"; sed 's/^/# /' "$T_TMP/err" | head -5; fi
 }
 
-for cmd in create info check convert merge set-parent read write; do
+for cmd in create info check convert merge set-parent read write boot-next boot-default install; do
     expect_rc "$cmd --help exits 0" 0 "$VHDTOOL" "$cmd" --help
     t_grep "$cmd --help prints its usage" "^usage: vhdtool $cmd" "$T_TMP/out"
 done
