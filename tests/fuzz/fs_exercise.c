@@ -31,11 +31,11 @@ static void check_map(const vb_extent_map *map)
         fuzz_fail("lookup returned extents sharing disk bytes");
 }
 
-void fuzz_fs_exercise(memsource *vol)
+void fuzz_fs_exercise(vb_source *vol)
 {
     vb_fs *fs = NULL;
     vb_diag diag = { 0 };
-    vb_status st = vb_fs_probe(&vol->src, &fs, &diag);
+    vb_status st = vb_fs_probe(vol, &fs, &diag);
     if (st != VB_OK) {
         if (st != VB_ERR_FS_NOT_RECOGNISED && diag.text[0] == '\0')
             fuzz_fail("probe refused a volume without a message");

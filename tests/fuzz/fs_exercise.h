@@ -2,10 +2,10 @@
 #ifndef VB_FUZZ_FS_EXERCISE_H
 #define VB_FUZZ_FS_EXERCISE_H
 
-#include "tests/unit/memsource.h"
+#include "format/source.h"
 
 /* Probes vol, reads the label, looks up a fixed list of paths (checking each
  * extent map's shape) and reads the files found through extent sources. */
-void fuzz_fs_exercise(memsource *vol);
+void fuzz_fs_exercise(vb_source *vol);
 
 #endif

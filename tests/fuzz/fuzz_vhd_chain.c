@@ -1,6 +1,7 @@
 /* libFuzzer target: VHD parsing and chain reads.
  *
- * Input: one control byte, then up to three files separated by
+ * Input: one control byte (bit 0: allow the footer copy, bit 1: read
+ * differencing layers alone, bit 6: keep checksums as they are), then up to three files separated by
  * FUZZ_SEPARATOR (top, then the files parent locators resolve to). Opens each
  * file alone and the whole chain read-only, runs vb_layer_check on every
  * layer, lists parent candidates and reads pseudo-random ranges. Properties
@@ -56,7 +57,7 @@ static void read_ranges(vb_source *src, fuzz_rng *rng)
         size_t cut = (size_t)fuzz_rng_below(rng, len + 1);
         if (vb_source_read(src, off, split, cut) != VB_OK || vb_source_read(src, off + cut, split + cut, len - cut) != VB_OK)
             fuzz_fail("a piece of a readable range could not be read");
-        if (memcmp(whole, split, len) != 0)
+        if (!fuzz_same(whole, split, len))
             fuzz_fail("reading a range in two pieces gave other bytes than in one");
     }
     free(whole);
@@ -74,6 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_rng_seed(&rng, data, size);
     fuzz_files files;
     vb_opener opener = fuzz_files_init(&files, pieces, count, true);
+    if (!(control & 0x40)) /* usually: valid checksums, so mutations reach deeper checks */
+        for (unsigned i = 0; i < count; i++)
+            fuzz_fix_vhd_checksums(files.files[i]);
     unsigned flags = (control & 1) ? VB_OPEN_USE_FOOTER_COPY : 0;
 
     /* every file alone */

@@ -1,6 +1,7 @@
 /* libFuzzer target: writes into the top layer of a VHD chain.
  *
- * Input: one control byte, then up to three files separated by
+ * Input: one control byte (bits 0-1: number of writes - 1, bit 6: keep
+ * checksums as they are), then up to three files separated by
  * FUZZ_SEPARATOR (top writable, parents read-only and refusing writes).
  * When the chain opens writable, 1-4 pseudo-random writes (aligned or not,
  * possibly spanning blocks) go into a window of the disk that is mirrored in
@@ -44,6 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_rng_seed(&rng, data, size);
     fuzz_files files;
     vb_opener opener = fuzz_files_init(&files, pieces, count, false);
+    if (!(data[0] & 0x40)) /* usually: valid checksums, so mutations reach deeper checks */
+        for (unsigned i = 0; i < count; i++) {
+            fuzz_fix_vhd_checksums(files.files[i]);
+        }
+    uint8_t *before[FUZZ_MAX_FILES] = { 0 }; /* parents as they were, to prove they are not written */
+    for (unsigned i = 1; i < count; i++)
+        before[i] = memsource_copy(files.files[i]);
     for (unsigned i = 1; i < count; i++)
         memsource_fail_after_writes(files.files[i], 0); /* a parent write is refused (and counted) */
 
@@ -80,14 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         memcpy(mirror + off, buf, len);
         uint8_t *back = malloc(len);
-        if (vb_source_read(disk, base + off, back, len) == VB_OK && memcmp(back, buf, len) != 0)
+        if (vb_source_read(disk, base + off, back, len) == VB_OK && !fuzz_same(back, buf, len))
             fuzz_fail("written bytes do not read back");
         free(back);
     }
     vb_chain_close(chain);
     for (unsigned i = 1; i < count; i++)
         if (files.files[i]->writes != 0 || files.files[i]->failed_writes != 0 ||
-            memcmp(files.files[i]->data, pieces[i].data, pieces[i].size) != 0)
+            !fuzz_same(files.files[i]->data, before[i], files.files[i]->size))
             fuzz_fail("a parent was written");
 
     bool after_ok = false;
@@ -111,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(dont_care);
     free(buf);
 out:
+    for (unsigned i = 1; i < count; i++)
+        free(before[i]);
     fuzz_files_free(&files);
     return 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """vhdboot fuzzing: encodes a volume image in the sparse input format of
-tests/fuzz/support.c (fuzz_sparse_volume): 2 bytes volume size in KiB, then
+tests/fuzz/support.c (fuzz_volume_init): 2 bytes volume size in KiB, then
 records [offset u32 LE][length u16 LE][bytes] for each run of non-zero
 512-byte sectors.
 

@@ -4,12 +4,22 @@
 #include <string.h>
 #include "support.h"
 
+/* Whether the separator starts at p (no libc memcmp: see fuzz_same). */
+static bool separator_at(const uint8_t *p)
+{
+    return fuzz_same(p, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN);
+}
+
 unsigned fuzz_split(const uint8_t *data, size_t size, fuzz_piece *out, unsigned max)
 {
     unsigned n = 0;
     size_t start = 0;
     for (size_t i = 0; n + 1 < max && i + FUZZ_SEPARATOR_LEN <= size; i++) {
-        if (memcmp(data + i, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) == 0) {
+        const uint8_t *hash = memchr(data + i, '#', size - FUZZ_SEPARATOR_LEN + 1 - i);
+        if (!hash)
+            break;
+        i = (size_t)(hash - data);
+        if (separator_at(hash)) {
             out[n++] = (fuzz_piece){ data + start, i - start };
             i += FUZZ_SEPARATOR_LEN - 1;
             start = i + 1;
@@ -90,14 +100,56 @@ void fuzz_files_free(fuzz_files *files)
     files->count = 0;
 }
 
-memsource *fuzz_sparse_volume(const uint8_t *data, size_t size)
+/* Rewrites the big-endian checksum at buf+at over len bytes, if it was a footer/header. */
+static void fix_checksum(uint8_t *buf, size_t len, size_t at)
 {
+    uint32_t sum = vb_vhd_checksum(buf, len, at);
+    buf[at] = (uint8_t)(sum >> 24);
+    buf[at + 1] = (uint8_t)(sum >> 16);
+    buf[at + 2] = (uint8_t)(sum >> 8);
+    buf[at + 3] = (uint8_t)sum;
+}
+
+void fuzz_fix_vhd_checksums(memsource *ms)
+{
+    if (ms->size < VB_SECTOR)
+        return;
+    uint8_t *footer = ms->data + ms->size - VB_SECTOR;
+    fix_checksum(footer, VB_SECTOR, 64);
+    if (ms->size >= 2 * VB_SECTOR && memcmp(ms->data, "conectix", 8) == 0)
+        fix_checksum(ms->data, VB_SECTOR, 64);
+    uint64_t hdr = 0;
+    for (int i = 0; i < 8; i++)
+        hdr = hdr << 8 | footer[16 + i];
+    if (hdr < ms->size && ms->size - hdr >= 1024)
+        fix_checksum(ms->data + hdr, 1024, 36);
+}
+
+/* vb_source read of a fuzz volume: zeros, then every record over the range. */
+static vb_status volume_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+    fuzz_volume *vol = ctx;
+    if (offset > vol->src.size || len > vol->src.size - offset)
+        return VB_ERR_OUT_OF_RANGE;
+    memset(buf, 0, len);
+    for (size_t i = 0; i < vol->count; i++) {
+        const fuzz_record *r = &vol->records[i];
+        uint64_t lo = r->offset > offset ? r->offset : offset;
+        uint64_t hi = r->offset + r->len < offset + len ? r->offset + r->len : offset + len;
+        if (lo < hi)
+            memcpy((uint8_t *)buf + (lo - offset), r->data + (lo - r->offset), (size_t)(hi - lo));
+    }
+    return VB_OK;
+}
+
+bool fuzz_volume_init(fuzz_volume *vol, const uint8_t *data, size_t size)
+{
+    memset(vol, 0, sizeof(*vol));
     if (size < 2)
-        return NULL;
+        return false;
     size_t kib = (size_t)data[0] | (size_t)data[1] << 8;
-    kib = kib < 1 ? 1 : kib;
-    size_t vol_size = kib * 1024;
-    memsource *ms = memsource_new_readonly(NULL, vol_size);
+    uint64_t vol_size = (uint64_t)(kib ? kib : 1) * 1024;
+    vol->records = malloc((size / 6 + 1) * sizeof(fuzz_record));
     size_t pos = 2;
     while (pos + 6 <= size) {
         uint32_t off = (uint32_t)data[pos] | (uint32_t)data[pos + 1] << 8 | (uint32_t)data[pos + 2] << 16 |
@@ -107,11 +159,30 @@ memsource *fuzz_sparse_volume(const uint8_t *data, size_t size)
         off %= (uint32_t)vol_size;
         if (len > size - pos)
             len = size - pos;
-        size_t copy = len < vol_size - off ? len : vol_size - off;
-        memcpy(ms->data + off, data + pos, copy);
+        size_t keep = len < vol_size - off ? len : (size_t)(vol_size - off);
+        vol->records[vol->count++] = (fuzz_record){ off, keep, data + pos };
         pos += len;
     }
-    return ms;
+    vol->src.size = vol_size;
+    vol->src.ctx = vol;
+    vol->src.read = volume_read;
+    return true;
+}
+
+void fuzz_volume_free(fuzz_volume *vol)
+{
+    free(vol->records);
+    vol->records = NULL;
+    vol->count = 0;
+}
+
+__attribute__((no_sanitize("coverage"))) bool fuzz_same(const void *a, const void *b, size_t len)
+{
+    const uint8_t *x = a, *y = b;
+    uint8_t diff = 0;
+    for (size_t i = 0; i < len; i++)
+        diff |= (uint8_t)(x[i] ^ y[i]);
+    return diff == 0;
 }
 
 void fuzz_fail(const char *what)

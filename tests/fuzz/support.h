@@ -1,7 +1,7 @@
 /* vhdboot fuzzing: helpers shared by the libFuzzer targets (tests/fuzz/fuzz_*.c).
  *
  * Inputs that hold several files are split at FUZZ_SEPARATOR; volume images
- * for the file-system targets use a sparse encoding (see fuzz_sparse_volume)
+ * for the file-system targets use a sparse encoding (see fuzz_volume_init)
  * so a seed of a 1 MiB NTFS volume stays a few KiB. A property violation
  * calls fuzz_fail, which aborts so libFuzzer records the input as a crash. */
 #ifndef VB_FUZZ_SUPPORT_H
@@ -58,12 +58,38 @@ vb_opener fuzz_files_init(fuzz_files *files, const fuzz_piece *pieces, unsigned 
 /* Frees the memsources. */
 void fuzz_files_free(fuzz_files *files);
 
+/* Recomputes the checksums of a VHD held in ms: the trailing footer, the
+ * footer copy at offset 0 and the dynamic header its data offset points to
+ * (when inside the file), so mutations reach the checks behind them. */
+void fuzz_fix_vhd_checksums(memsource *ms);
+
+/* A read-only volume described sparsely by the fuzz input (no copy of the
+ * zeros: volumes up to 64 MiB cost only their records). */
+typedef struct fuzz_record {
+    uint64_t offset;
+    size_t len;
+    const uint8_t *data;      /* points into the fuzz input */
+} fuzz_record;
+
+typedef struct fuzz_volume {
+    vb_source src;            /* read-only; ctx points back here */
+    fuzz_record *records;
+    size_t count;
+} fuzz_volume;
+
 /* Builds a volume from a sparse description: the first 2 bytes give the
- * volume size in KiB (little endian, clamped to 1..65535), then records of
+ * volume size in KiB (little endian, 0 counts as 1), then records of
  * [offset: 4 bytes LE, taken modulo the size][length: 2 bytes LE][bytes]
- * are copied over zeros (cut at the volume end or the input end).
- * Returns a read-only memsource, or NULL when the input is too short. */
-memsource *fuzz_sparse_volume(const uint8_t *data, size_t size);
+ * lie over zeros (later records win; cut at the volume end or the input
+ * end). The input must outlive the volume. Returns false when the input is
+ * too short. */
+bool fuzz_volume_init(fuzz_volume *vol, const uint8_t *data, size_t size);
+/* Frees the record list. */
+void fuzz_volume_free(fuzz_volume *vol);
+
+/* Compares len bytes without feeding libFuzzer's comparison tracing (which
+ * is slow on large buffers). Returns true when equal. */
+bool fuzz_same(const void *a, const void *b, size_t len);
 
 /* Reports a broken property and aborts (libFuzzer saves the input). */
 void fuzz_fail(const char *what) __attribute__((noreturn));
