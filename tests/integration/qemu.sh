@@ -38,6 +38,8 @@ qemu_seen() {
 #   WAIT_REGEX may start with "N:" to wait for its N-th matching line.
 #   STOP_REGEX (may be empty) ends the run early, half a second after it shows.
 #   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable).
+#   QEMU_VARS_FILE=FILE keeps the firmware's variable store in FILE across
+#   runs (created from OVMF_VARS when absent); default: a fresh copy each run.
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
 # Returns 0 when the guest powered off by itself, 2 when stopped on
 # STOP_REGEX, 124 on timeout, another value if QEMU failed.
@@ -45,12 +47,13 @@ qemu_run() {
     local log=$1 limit=$2 stop=$3 disk=$4; shift 4
     local dir fd qpid teepid="" rc=0 stopped=0 text
     dir=$(mktemp -d "${T_TMP:-/tmp}/qemu.XXXXXX")
-    cp "$OVMF_VARS" "$dir/vars.fd"
+    local vars=${QEMU_VARS_FILE:-$dir/vars.fd}
+    [ -n "${QEMU_VARS_FILE:-}" ] && [ -s "$vars" ] || cp "$OVMF_VARS" "$vars"
     mkfifo "$dir/console-in"
     : >"$log.raw"
     timeout --kill-after=5 "$limit" "$QEMU" -machine q35 -accel tcg -m "$QEMU_MEM" -smp 1 \
         -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
-        -drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd" \
+        -drive "if=pflash,format=raw,unit=1,file=$vars" \
         -drive "if=none,id=disk0,format=raw,file=$disk" \
         -device virtio-blk-pci,drive=disk0,bootindex=0 \
         ${QEMU_DISK2:+-drive "if=none,id=disk1,format=raw,file=$QEMU_DISK2" -device virtio-blk-pci,drive=disk1} \
