@@ -105,6 +105,10 @@ void vb_layer_close(vb_layer *layer);
 /* Footer/header primitives (also used by tests and vhdtool). */
 uint32_t vb_vhd_checksum(const uint8_t *buf, size_t len, size_t checksum_offset);
 vb_geometry vb_chs_for_sectors(uint64_t total_sectors);
+/* Smallest size >= size (bytes) that CHS geometry represents exactly (sizes at
+ * or past the CHS maximum are only rounded to a sector). vhdtool creates disks
+ * of such sizes by default so that geometry-based readers agree on the size. */
+uint64_t vb_chs_round_up(uint64_t size);
 /* Disk size from a footer by the creator rule (see vhd-format.md). */
 uint64_t vb_footer_disk_size(const uint8_t footer[512]);
 /* Parses and validates a 512-byte footer; name for messages. */

@@ -36,3 +36,20 @@ vb_geometry vb_chs_for_sectors(uint64_t total_sectors)
     vb_geometry g = { (uint16_t)(cyl_heads / heads), (uint8_t)heads, (uint8_t)spt };
     return g;
 }
+
+uint64_t vb_chs_round_up(uint64_t size)
+{
+    /* Readers that take the size from the geometry (QEMU for creators it does
+     * not know) see C*H*S sectors; a disk whose size is such a product reads
+     * the same everywhere. Search upwards like Virtual PC and qemu-img do. */
+    uint64_t sectors = (size + VB_SECTOR - 1) / VB_SECTOR;
+    if (sectors >= CHS_MAX_SECTORS)
+        return sectors * VB_SECTOR;
+    for (uint64_t candidate = sectors; candidate <= CHS_MAX_SECTORS; candidate++) {
+        vb_geometry g = vb_chs_for_sectors(candidate);
+        uint64_t product = (uint64_t)g.cylinders * g.heads * g.sectors;
+        if (product >= sectors)
+            return product * VB_SECTOR;
+    }
+    return sectors * VB_SECTOR;
+}

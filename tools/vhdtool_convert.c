@@ -159,6 +159,9 @@ int vt_cmd_convert(int argc, char **argv)
     const vb_vhd_info *in_info = in.is_vhd ? vb_layer_info(vb_chain_layer(in.chain, 0)) : NULL;
     uint64_t src_size = in.src->size;
     out.size = src_size;
+    /* Unlike vhdtool create, convert keeps the exact size (like qemu-img's
+     * force_size): padding would move the disk's end away from a GPT backup
+     * header. Only a partial last sector is padded. */
     if (out.format != VT_OUT_RAW && out.size % VB_SECTOR)
         out.size += VB_SECTOR - out.size % VB_SECTOR;
 

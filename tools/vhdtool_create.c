@@ -8,7 +8,7 @@
 #include "tools/vhdtool.h"
 
 static const char usage[] =
-    "usage: vhdtool create fixed|dynamic SIZE FILE [--block-size N]\n"
+    "usage: vhdtool create fixed|dynamic SIZE FILE [--block-size N] [--exact-size]\n"
     "       vhdtool create diff --parent PARENT FILE\n"
     "\n"
     "Creates a new VHD (an existing FILE is refused).\n"
@@ -18,9 +18,13 @@ static const char usage[] =
     "            UUID from PARENT's footer, locators W2ku (absolute path, '\\'\n"
     "            separated, no drive letter) and W2ru (relative to FILE's folder)\n"
     "SIZE and N take K, M, G, T suffixes (binary) or S (512-byte sectors).\n"
+    "SIZE is rounded up to the next size CHS geometry represents exactly (as\n"
+    "Virtual PC and qemu-img do), so that readers which size a disk by its\n"
+    "geometry (QEMU, for creators it does not know) see the same disk.\n"
     "\n"
     "options:\n"
     "  --block-size N   dynamic block size (default 2M; a power of two)\n"
+    "  --exact-size     keep SIZE as given (QEMU may then see a smaller disk)\n"
     "  --parent PARENT  parent image of a differencing disk\n"
     "  -h, --help       this text\n"
     "exit status: 0 created, 1 failed, 2 usage error\n";
@@ -92,11 +96,13 @@ int vt_cmd_create(int argc, char **argv)
     static const struct option options[] = {
         { "block-size", required_argument, NULL, 'b' },
         { "parent", required_argument, NULL, 'P' },
+        { "exact-size", no_argument, NULL, 'x' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     uint64_t block_size = 0;
     const char *parent = NULL;
+    int exact_size = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
@@ -105,6 +111,7 @@ int vt_cmd_create(int argc, char **argv)
                 return vt_usage_error("create", "bad block size '%s'", optarg);
             break;
         case 'P': parent = optarg; break;
+        case 'x': exact_size = 1; break;
         case 'h': fputs(usage, stdout); return VT_EXIT_OK;
         default: return vt_usage_error("create", "unknown option");
         }
@@ -141,6 +148,13 @@ int vt_cmd_create(int argc, char **argv)
     if (params.type == VB_DISK_FIXED && block_size)
         return vt_usage_error("create", "--block-size applies to dynamic images only");
     params.block_size = (uint32_t)block_size;
+    if (!exact_size) {
+        uint64_t rounded = vb_chs_round_up(params.size);
+        if (rounded != params.size)
+            fprintf(stderr, "vhdtool: size rounded up from %llu to %llu bytes to match CHS geometry "
+                    "(--exact-size keeps it)\n", (unsigned long long)params.size, (unsigned long long)rounded);
+        params.size = rounded;
+    }
     const char *file = argv[optind + 2];
     int rc = create_file(file, &params);
     if (rc == VT_EXIT_OK) {

@@ -31,7 +31,7 @@ write_ranges() {
 }
 
 truncate -s $SIZE mirror.raw
-t_check "create base (dynamic)" "$VHDTOOL" create dynamic $SIZE lab/base/base.vhd
+t_check "create base (dynamic)" "$VHDTOOL" create dynamic $SIZE lab/base/base.vhd --exact-size
 write_ranges lab/base/base.vhd 6 && t_ok "write base" || t_fail "write base"
 base_sum=$(sha256sum <lab/base/base.vhd)
 t_check "create mid (diff of base, other folder)" "$VHDTOOL" create diff --parent lab/base/base.vhd lab/mid/mid.vhd
@@ -105,7 +105,7 @@ t_check "check passes after set-parent" "$VHDTOOL" check lab/top.vhd
 same_bytes "chain after set-parent equals the mirror" moved.raw mirror.raw
 
 # A parent with another UUID is refused, naming both UUIDs; nothing changes.
-"$VHDTOOL" create dynamic $SIZE impostor.vhd >/dev/null
+"$VHDTOOL" create dynamic $SIZE impostor.vhd --exact-size >/dev/null
 want=$("$VHDTOOL" info --json lab/mid/mid.vhd | sed -n 's/.*"parent_uuid": "\(.*\)".*/\1/p')
 have=$("$VHDTOOL" info --json impostor.vhd | sed -n 's/.*"uuid": "\(.*\)".*/\1/p')
 mid_sum=$(sha256sum <lab/mid/mid.vhd)

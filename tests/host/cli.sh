@@ -24,7 +24,7 @@ expect_rc "no command exits 2" 2 "$VHDTOOL"
 expect_rc "unknown command exits 2" 2 "$VHDTOOL" frobnicate
 
 # Bad usage: wrong argument counts, unknown options and values.
-"$VHDTOOL" create dynamic 8M "$T_TMP/ok.vhd" >/dev/null 2>&1
+"$VHDTOOL" create dynamic 8M "$T_TMP/ok.vhd" --exact-size >/dev/null 2>&1
 expect_rc "create without type" 2 "$VHDTOOL" create
 expect_rc "create unknown type" 2 "$VHDTOOL" create sparse 8M "$T_TMP/x.vhd"
 expect_rc "create bad size" 2 "$VHDTOOL" create fixed 12Q "$T_TMP/x.vhd"

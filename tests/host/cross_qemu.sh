@@ -104,6 +104,18 @@ for f in cw_dyn.vhd cw_fixed.vhd; do
     check_made "create+write $f" "$f"
 done
 
+# create rounds a size that CHS cannot represent (30 MiB) up to one it can,
+# so QEMU (which sizes unknown creators by geometry) sees the same disk.
+for t in fixed dynamic; do
+    "$VHDTOOL" create $t 30M "r_$t.vhd" 2>/dev/null
+    qsize=$(qemu-img info -f vpc --output=json "r_$t.vhd" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p')
+    vsize=$("$VHDTOOL" info --json "r_$t.vhd" | sed -n 's/.*"disk_size": \([0-9]*\).*/\1/p')
+    t_eq "create $t 30M: qemu-img sees the size vhdtool made" "$vsize" "$qsize"
+    [ "${vsize:-0}" -ge $((30 << 20)) ] && t_ok "create $t 30M: rounded up, not down" || t_fail "create $t 30M: rounded up" "size $vsize"
+done
+"$VHDTOOL" create dynamic 30M r_exact.vhd --exact-size
+t_eq "create --exact-size keeps 30 MiB" "$((30 << 20))" "$("$VHDTOOL" info --json r_exact.vhd | sed -n 's/.*"disk_size": \([0-9]*\).*/\1/p')"
+
 # Round trip: vhdtool dynamic -> fixed -> raw keeps every byte.
 "$VHDTOOL" convert vt_dynamic.vhd rt_fixed.vhd -O fixed && "$VHDTOOL" convert rt_fixed.vhd rt.raw
 same_bytes "dynamic -> fixed -> raw round trip" rt.raw src.raw

@@ -87,6 +87,36 @@ static void test_geometry_never_exceeds_disk(void **state)
     }
 }
 
+/* Whether a disk of n sectors is exactly its CHS product. */
+static int chs_exact(uint64_t n)
+{
+    vb_geometry g = vb_chs_for_sectors(n);
+    return (uint64_t)g.cylinders * g.heads * g.sectors == n;
+}
+
+static void test_round_up_is_smallest_exact_size(void **state)
+{
+    (void)state;
+    static const uint64_t sizes[] = { 512, 3 << 20, 30 << 20, (30 << 20) + 512, 64 << 20,
+                                      1ull << 30, 65535ull * 16 * 63 * 512 - 512, 100ull << 30 };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint64_t r = vb_chs_round_up(sizes[i]);
+        assert_true(r >= sizes[i]);
+        assert_int_equal(r % 512, 0);
+        assert_true(chs_exact(r / 512));
+        for (uint64_t n = sizes[i] / 512; n < r / 512; n++)
+            assert_false(chs_exact(n));
+    }
+}
+
+static void test_round_up_past_chs_maximum_keeps_size(void **state)
+{
+    (void)state;
+    uint64_t big = 65535ull * 16 * 255 * 512 + (1 << 20);
+    assert_int_equal(vb_chs_round_up(big), big);
+    assert_int_equal(vb_chs_round_up(big + 100), big + 512);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +126,8 @@ int main(void)
         cmocka_unit_test(test_17_to_31_boundary),
         cmocka_unit_test(test_31_to_63_boundary),
         cmocka_unit_test(test_geometry_never_exceeds_disk),
+        cmocka_unit_test(test_round_up_is_smallest_exact_size),
+        cmocka_unit_test(test_round_up_past_chs_maximum_keeps_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
