@@ -1,6 +1,7 @@
 /* vhdboot: host volumes found on the firmware's partitions (see host_volumes.h). */
 #include <efi.h>
 #include <efilib.h>
+#include <stddef.h>
 #include "host_volumes.h"
 #include "devpath.h"
 #include "partitions.h"
@@ -25,6 +26,26 @@ static bool same_nocase(const char *a, const char *b)
     return *a == *b;
 }
 
+/* Writes the MBR form of a partition's id, as Linux shows it ("1a2b3c4d-02":
+ * disk signature, partition number), from the last MBR hard-drive node of
+ * path into out. Returns false when there is none. */
+static bool mbr_partuuid(const EFI_DEVICE_PATH *path, char out[37])
+{
+    const UINT8 *node_bytes = NULL;
+    UINT32 number = 0;
+    for (const EFI_DEVICE_PATH *node = path; !IsDevicePathEnd(node); node = NextDevicePathNode(node))
+        if (DevicePathType(node) == MEDIA_DEVICE_PATH && DevicePathSubType(node) == MEDIA_HARDDRIVE_DP &&
+            (UINTN)DevicePathNodeLength(node) >= offsetof(HARDDRIVE_DEVICE_PATH, SignatureType) + 1 &&
+            ((const HARDDRIVE_DEVICE_PATH *)node)->SignatureType == SIGNATURE_TYPE_MBR) {
+            node_bytes = ((const HARDDRIVE_DEVICE_PATH *)node)->Signature;
+            number = ((const HARDDRIVE_DEVICE_PATH *)node)->PartitionNumber;
+        }
+    if (!node_bytes || number > 255)
+        return false;
+    vb_format(out, 37, "%08x-%02x", (unsigned)vb_le32(node_bytes), (unsigned)number);
+    return true;
+}
+
 /* Probes the partition on handle into *vol; returns true when it holds NTFS or FAT. */
 static bool probe(EFI_HANDLE handle, efi_host_volume *vol)
 {
@@ -41,7 +62,8 @@ static bool probe(EFI_HANDLE handle, efi_host_volume *vol)
     vol->type = vb_fs_type_of(vol->fs);
     vol->size = vol->part.size;
     vb_strlcpy(vol->label, vb_fs_label(vol->fs), sizeof vol->label);
-    if (!vol->device_path || !efi_devpath_partuuid(vol->device_path, vol->partuuid))
+    if (!vol->device_path ||
+        (!efi_devpath_partuuid(vol->device_path, vol->partuuid) && !mbr_partuuid(vol->device_path, vol->partuuid)))
         vol->partuuid[0] = '\0';
     vol->can_grow_files = vol->type != VB_FS_NTFS &&
                           BS->HandleProtocol(handle, &FileSystemProtocol, &sfs) == EFI_SUCCESS && sfs;

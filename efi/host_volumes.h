@@ -27,7 +27,8 @@ typedef struct efi_host_volume {
     EFI_DEVICE_PATH *device_path;   /* the firmware's path of the partition (not a copy) */
     vb_fs_type type;                /* VB_FS_NTFS, VB_FS_FAT12/16/32 */
     char label[EFI_HOST_LABEL_MAX]; /* UTF-8, "" when the volume has none */
-    char partuuid[37];              /* GPT partition GUID, lowercase; "" on MBR or no partition table */
+    char partuuid[37];              /* GPT partition GUID, lowercase; on MBR "1a2b3c4d-02" (disk
+                                     * signature, partition number, as Linux); "" without a table */
     uint64_t size;                  /* bytes */
     bool can_grow_files;            /* the firmware can extend files here (FAT with SimpleFileSystem) */
     vb_source part;                 /* the partition as a byte-addressed block source */

@@ -12,14 +12,21 @@
  *                        folder), or NAME:\path on the volume whose label is
  *                        NAME, or GUID:\path on the partition whose GPT
  *                        PARTUUID is GUID (LABEL=NAME:\path and
- *                        PARTUUID=GUID:\path force the meaning)
+ *                        PARTUUID=GUID:\path force the meaning; an MBR
+ *                        partition's PARTUUID is written as Linux shows it,
+ *                        PARTUUID=1a2b3c4d-01:\path: disk signature, number)
  *     efi PATH           inner boot file (default: the usual removable path,
  *                        then the Windows boot manager)
  *     write MODE         persistent | volatile | readonly | persistent-or-volatile
  *                        (default persistent)
  *
+ * Volumes are the NTFS and FAT partitions of every disk (GPT or MBR); the VHD
+ * and its parents are read straight from the disk through their extent maps.
  * A vhd PATH without a volume is looked for on the loader's own volume
- * first, then on every other NTFS or FAT volume of every disk. */
+ * first, then on every other volume; a parent on its child's volume first,
+ * then on every other volume. persistent-or-volatile: persistent, unless the
+ * top VHD may need new blocks and its volume cannot grow the file (NTFS),
+ * then volatile. */
 #ifndef VB_LOADER_CONFIG_H
 #define VB_LOADER_CONFIG_H
 

@@ -1,20 +1,20 @@
 #!/bin/bash
 # Host volumes read straight from the disk: VHDs on an NTFS partition of a
-# second disk (which OVMF itself cannot read) and on the FAT ESP, each file
-# read through its extent map. Five boots:
+# second disk (MBR; OVMF itself cannot read NTFS) and on the FAT ESP (GPT),
+# each file read through its extent map. Five boots:
 #   linux      systemd-boot + Debian kernel in a dynamic VHD on NTFS, selected
 #              by LABEL; `write persistent-or-volatile` falls back to volatile
-#   cross      a chain whose child is on the FAT ESP (bare path) and whose
-#              base is on NTFS; persistent: the payload's write allocates a
-#              new block in the child through the firmware's FAT driver
-#   newblock   the same child on NTFS (by PARTUUID), persistent: the write
-#              needs a new VHD block, which NTFS cannot give: the loader says
-#              so, the payload fails, the file is untouched
+#   cross      a chain whose child is on the FAT ESP (by its GPT PARTUUID) and
+#              whose base is on NTFS; persistent: the payload's write allocates
+#              a new block in the child through the firmware's FAT driver
+#   newblock   the same child on NTFS (by its MBR PARTUUID), persistent: the
+#              write needs a new VHD block, which NTFS cannot give: the loader
+#              says so, the payload fails, the file is untouched
 #   ntfsfrag   a fixed VHD fragmented into thousands of NTFS runs (bare path:
-#              not on the ESP, found on NTFS), persistent: writes go straight
-#              to its extents
+#              not on the loader's ESP, found on NTFS), persistent: writes go
+#              straight to its extents
 #   fatfrag    a fixed VHD fragmented into >= 1000 FAT32 runs on the ESP
-#              (volatile, so it is read through its extent map)
+#              (bare path; volatile, so it is read through its extent map)
 . "$(dirname "$0")/lib.sh"
 it_require_qemu 27
 
@@ -31,7 +31,7 @@ fi
 
 W=$T_TMP
 ESP=$W/esp.img
-DATA=$W/data.img             # second disk: GPT, partition 1 NTFS "DATA"
+DATA=$W/data.img             # second disk: MBR, partition 1 NTFS "DATA"
 NTFS=$W/ntfs.img             # the NTFS volume, built apart, then copied in
 NTFS_MIB=160
 MARK_SECTORS=16
@@ -97,10 +97,13 @@ NTFS_RUNS=$(ntfs_runs /vms/frag.vhd | wc -l)
 if [ "$NTFS_RUNS" -ge 1000 ]; then t_ok "NTFS: the fragmented VHD has $NTFS_RUNS runs (>= 1000)"; else
     t_fail "NTFS: the fragmented VHD has >= 1000 runs" "ntfsinfo lists $NTFS_RUNS"; fi
 
+# MBR (sgdisk makes GPT, then converts it); Linux-style PARTUUID: the disk
+# signature (bytes 440-443, little-endian) and the partition number.
 rm -f "$DATA" && truncate -s $((NTFS_MIB + 2))M "$DATA" &&
-    sgdisk -n 1:2048:+"${NTFS_MIB}M" -t 1:0700 -c 1:DATA "$DATA" >/dev/null &&
+    sgdisk -n 1:2048:+"${NTFS_MIB}M" -t 1:0700 "$DATA" >/dev/null && sgdisk -m 1 "$DATA" >/dev/null 2>&1 &&
+    printf '\x4d\x3c\x2b\x1a' | dd of="$DATA" bs=1 seek=440 conv=notrunc status=none &&
     dd if="$NTFS" of="$DATA" bs=1M seek=1 conv=notrunc,sparse status=none || it_setup_fail "second disk with the NTFS partition"
-PARTUUID=$(sgdisk -i 1 "$DATA" | awk '/Partition unique GUID:/ { print tolower($4) }')
+MBR_PARTUUID=$(printf '%08x-01' "$(od -An -tu4 -j440 -N4 "$DATA")")
 # ntfs_file PATH OUT: copies PATH out of the NTFS partition of the second disk.
 ntfs_file() {
     dd if="$DATA" of="$W/ntfs-now.img" bs=1M skip=1 count="$NTFS_MIB" status=none &&
@@ -133,6 +136,7 @@ FAT_RUNS=$(mshowfat -i "$ESP@@1M" ::/vms/fatfrag.vhd | grep -o '<[0-9-]*>' | wc 
 if [ "$FAT_RUNS" -ge 1000 ]; then t_ok "FAT32: the fragmented VHD has $FAT_RUNS runs (>= 1000)"; else
     t_fail "FAT32: the fragmented VHD has >= 1000 runs" "mshowfat lists $FAT_RUNS"; fi
 esp_put "$ESP" "$W/tree/vms/lab/child.vhd" /vms/lab/child.vhd || it_setup_fail "copy the child to the ESP"
+ESP_PARTUUID=$(sgdisk -i 1 "$ESP" | awk '/Partition unique GUID:/ { print $4 }')
 
 # --- boots ------------------------------------------------------------------------
 printf 'timeout 0\ndefault one\nentry one\n  title Linux on NTFS\n  vhd DATA:\\vms\\sd.vhd\n  write persistent-or-volatile\n' |
@@ -143,9 +147,9 @@ it_expect "linux: persistent-or-volatile falls back: NTFS cannot grow the file" 
     "^vhdboot: DATA:.vms.sd\.vhd: NTFS volume 'DATA' cannot grow the file; writes go to memory instead \(volatile\)"
 it_expect "linux: the disk is attached volatile" '^vhdboot: installed disk of 64 MiB \(volatile\)'
 
-it_conf_single "Chain across volumes" '\vms\lab\child.vhd' persistent | esp_conf "$ESP"
+it_conf_single "Chain across volumes" "$ESP_PARTUUID:\\vms\\lab\\child.vhd" persistent | esp_conf "$ESP"
 it_boot ntfs-cross "$ESP"
-it_expect_guest "cross: child on the FAT ESP, base on NTFS: PAYLOAD: PASS" '^PAYLOAD: PASS'
+it_expect_guest "cross: child on the FAT ESP (by GPT PARTUUID), base on NTFS: PAYLOAD: PASS" '^PAYLOAD: PASS'
 it_expect "cross: the loader opened 2 layers" '^vhdboot: opened chain of 2 layer'
 it_expect "cross: the payload's write succeeded" '^PAYLOAD: write ok'
 # child_markers VHD_COPY: markers in the 16 sectors, read through the chain
@@ -162,9 +166,10 @@ t_eq "cross: the child on the ESP holds the 512 markers (a new block through the
 ntfs_file /vms/base.vhd "$W/base-now.vhd"
 t_check "cross: the base on NTFS is unchanged" cmp -s "$W/base-before.vhd" "$W/base-now.vhd"
 
-it_conf_single "New block on NTFS" "PARTUUID=$PARTUUID:\\vms\\lab\\child.vhd" persistent | esp_conf "$ESP"
+it_conf_single "New block on NTFS" "PARTUUID=$MBR_PARTUUID:\\vms\\lab\\child.vhd" persistent | esp_conf "$ESP"
 it_boot ntfs-newblock "$ESP"
-it_expect "newblock: the payload's write fails" '^PAYLOAD: FAIL write: Device Error'
+it_expect "newblock: the child found on NTFS by its MBR PARTUUID; the payload's write fails" \
+    '^PAYLOAD: FAIL write: Device Error'
 it_expect "newblock: the loader names the file and why" \
     "^vhdboot: error: DATA:.vms.lab.child\.vhd: write needs a new block but NTFS volume 'DATA' cannot grow the file"
 t_eq "newblock: the loader said it once" 1 "$(grep -c 'cannot grow the file' "$IT_LOG")"
