@@ -31,8 +31,10 @@
 #define RAND_SEED 0x2545f4914f6cdd1dull
 
 /* Settings, overridable by \EFI\BOOT\bench.cfg ("rounds N", "random N"). */
-static unsigned rounds = 3;         /* interleaved passes over all cases; the best of each is kept */
+static unsigned rounds = 5;         /* interleaved passes over all cases; the best of each is kept */
 static unsigned rand_count = 2048;  /* random requests per case and round */
+static unsigned profile = 0;        /* 1: add rows that take the stack of (b) apart */
+#define FILE_RAND_MAX 256u          /* ... at most, for case (c) (each takes milliseconds) */
 
 /* ---- timing: the TSC, calibrated once against BS->Stall ---- */
 
@@ -49,16 +51,9 @@ static bool timer_calibrate(void)
     return tsc_per_second != 0;
 }
 
-/* Converts a tick count to microseconds (at least 1). */
-static UINT64 ticks_to_us(UINT64 t)
-{
-    UINT64 us = t / (tsc_per_second / 1000000 ? tsc_per_second / 1000000 : 1);
-    return us ? us : 1;
-}
-
 /* ---- settings ---- */
 
-/* Reads "rounds N" and "random N" (each 1..100000) from \EFI\BOOT\bench.cfg
+/* Reads "rounds N", "random N" and "profile N" (each 0..100000) from \EFI\BOOT\bench.cfg
  * on the ESP when the file exists; other words are ignored. */
 static void load_settings(EFI_HANDLE esp)
 {
@@ -79,11 +74,16 @@ static void load_settings(EFI_HANDLE esp)
                 p += 6;
                 continue;
             }
+            if (vb_memcmp(p, "profile", 7) == 0) {
+                target = &profile;
+                p += 7;
+                continue;
+            }
             if (*p >= '0' && *p <= '9' && target) {
                 unsigned v = 0;
                 for (; *p >= '0' && *p <= '9'; p++)
                     v = v < 100000 ? v * 10 + (unsigned)(*p - '0') : v;
-                if (v >= 1 && v <= 100000)
+                if (v <= 100000 && (v >= 1 || target == &profile))
                     *target = v;
                 target = NULL;
                 continue;
@@ -177,6 +177,7 @@ typedef struct target {
     EFI_STATUS (*read)(struct target *t, UINT64 offset, UINTN len, void *buf);
     EFI_BLOCK_IO *bio;      /* block targets */
     EFI_FILE_HANDLE file;   /* file targets */
+    vb_source *src;         /* block-source targets (profile rows) */
     UINT64 base;            /* first byte of the range on the device */
     UINT64 size;            /* bytes in the range */
 } target;
@@ -186,6 +187,12 @@ static EFI_STATUS block_read(target *t, UINT64 offset, UINTN len, void *buf)
 {
     UINT32 bs = t->bio->Media->BlockSize;
     return t->bio->ReadBlocks(t->bio, t->bio->Media->MediaId, (t->base + offset) / bs, len, buf);
+}
+
+/* target.read straight from a core block source (no firmware protocol). */
+static EFI_STATUS source_read(target *t, UINT64 offset, UINTN len, void *buf)
+{
+    return vb_source_read(t->src, t->base + offset, buf, len) == VB_OK ? EFI_SUCCESS : EFI_DEVICE_ERROR;
 }
 
 /* target.read over EFI_FILE_PROTOCOL SetPosition + Read. */
@@ -213,39 +220,96 @@ static UINT64 next_random(UINT64 *state)
     return *state = x;
 }
 
-/* Tenths of MB/s for bytes read in t ticks. */
-static UINT64 rate(UINT64 bytes, UINT64 t) { return bytes * 10 / ticks_to_us(t); }
+/* Tenths of MB/s for bytes (at most 1 MiB, so the product cannot overflow) read in t ticks. */
+static UINT64 rate(UINT64 bytes, UINT64 t) { return bytes * 10 * tsc_per_second / (t ? t : 1) / 1000000; }
 
-/* Reads the whole range in 1 MiB requests; returns tenths of MB/s, 0 on error.
- * *requests gets the number of requests made. */
-static UINT64 measure_seq(target *t, UINT8 *buf, UINT64 *requests)
+/* Times each request separately and rates the request at a low percentile
+ * of the times, so that the requests during which the host ran something
+ * else (other QEMUs, builds) do not count: the figure is what an unshared
+ * machine would do, and a lucky outlier does not count either. */
+#define PERCENTILE 10u
+
+/* The PERCENTILE-th percentile of n tick counts (n >= 1; sorts them: Shell sort). */
+static UINT64 percentile(UINT64 *v, UINTN n)
 {
-    UINT64 t0 = ticks();
-    *requests = 0;
-    for (UINT64 off = 0; off < t->size; off += SEQ_REQUEST) {
-        UINTN len = t->size - off < SEQ_REQUEST ? (UINTN)(t->size - off) : SEQ_REQUEST;
-        if (t->read(t, off, len, buf) != EFI_SUCCESS)
-            return 0;
-        (*requests)++;
-    }
-    return rate(t->size, ticks() - t0);
+    for (UINTN gap = n / 2; gap; gap /= 2)
+        for (UINTN i = gap; i < n; i++)
+            for (UINTN j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
+                UINT64 x = v[j];
+                v[j] = v[j - gap];
+                v[j - gap] = x;
+            }
+    return v[n * PERCENTILE / 100];
 }
 
-/* Makes rand_count 4 KiB requests at fixed-seed random 4 KiB-aligned offsets;
- * returns tenths of MB/s, 0 on error. */
-static UINT64 measure_rand(target *t, UINT8 *buf)
+
+/* Reads the whole range in 1 MiB requests; returns tenths of MB/s (from the
+ * PERCENTILE-th percentile full-size request), 0 on error. *requests gets the request count. */
+static UINT64 measure_seq(target *t, UINT8 *buf, UINT64 *requests)
 {
-    UINT64 slots = t->size / RAND_REQUEST, state = RAND_SEED;
-    if (!slots)
-        return 0;
-    UINT64 t0 = ticks();
-    for (unsigned i = 0; i < rand_count; i++)
-        if (t->read(t, next_random(&state) % slots * RAND_REQUEST, RAND_REQUEST, buf) != EFI_SUCCESS)
-            return 0;
-    return rate((UINT64)rand_count * RAND_REQUEST, ticks() - t0);
+    UINTN full = (UINTN)(t->size / SEQ_REQUEST), n = 0;
+    UINT64 *times = vb_alloc((full ? full : 1) * sizeof *times), result = 0;
+    *requests = 0;
+    if (!times || !full)
+        goto out;
+    for (UINT64 off = 0; off < t->size; off += SEQ_REQUEST) {
+        UINTN len = t->size - off < SEQ_REQUEST ? (UINTN)(t->size - off) : SEQ_REQUEST;
+        UINT64 t0 = ticks();
+        if (t->read(t, off, len, buf) != EFI_SUCCESS)
+            goto out;
+        UINT64 spent = ticks() - t0;
+        if (len == SEQ_REQUEST && n < full)
+            times[n++] = spent;
+        (*requests)++;
+    }
+    result = rate(SEQ_REQUEST, percentile(times, n));
+out:
+    vb_free(times);
+    return result;
+}
+
+/* Makes count 4 KiB requests at fixed-seed random 4 KiB-aligned offsets;
+ * returns tenths of MB/s (from the PERCENTILE-th percentile request), 0 on error. */
+static UINT64 measure_rand(target *t, UINT8 *buf, unsigned count)
+{
+    UINT64 slots = t->size / RAND_REQUEST, state = RAND_SEED, result = 0;
+    UINT64 *times = vb_alloc(count * sizeof *times);
+    if (!times || !slots)
+        goto out;
+    for (unsigned i = 0; i < count; i++) {
+        UINT64 off = next_random(&state) % slots * RAND_REQUEST, t0 = ticks();
+        if (t->read(t, off, RAND_REQUEST, buf) != EFI_SUCCESS)
+            goto out;
+        times[i] = ticks() - t0;
+    }
+    result = rate(RAND_REQUEST, percentile(times, count));
+out:
+    vb_free(times);
+    return result;
 }
 
 /* ---- the cases ---- */
+
+enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
+       CASE_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
+       /* profile rows: the layers under (b), fixed VHD on FAT, one by one */
+       PROF_PART_BLOCKIO = CASE_TABLE, PROF_PARTITION, PROF_EXTENTS, PROF_LAYER, PROF_CHAIN, CASE_COUNT };
+static const char *const case_names[CASE_COUNT] = {
+    "(a) raw disk BlockIO",
+    "(b) fixed VHD on FAT",
+    "(b) dynamic VHD on FAT",
+    "(b) 3-layer chain on FAT",
+    "(b) fixed VHD on NTFS",
+    "(b) dynamic VHD on NTFS",
+    "(b) 3-layer chain on NTFS",
+    "(c) fixed VHD as a FAT file",
+    "(p) (a) via partition BlockIO",
+    "(p) (a) via partition DiskIO",
+    "(p) fixed.vhd extent map",
+    "(p) fixed VHD layer, no BlockIO",
+    "(p) FAT chain layers, no BlockIO",
+};
+static const char *const vhd_paths[3] = { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" };
 
 typedef struct bench_case {
     const char *name;
@@ -259,6 +323,9 @@ typedef struct bench_case {
     efi_vdisk *vdisk;
     /* (c) only */
     EFI_FILE_HANDLE root;
+    /* profile rows */
+    vb_source file_src;
+    bool own_src;
     /* results: best of the rounds, tenths of MB/s */
     UINT64 seq, rand;
     UINT64 seq_requests, seq_reads; /* last round; reads that reached the volume */
@@ -328,6 +395,8 @@ static bool teardown(bench_case *c)
     }
     if (c->chain)
         vb_chain_close(c->chain);
+    if (c->own_src)
+        vb_source_close(&c->file_src);
     if (c->t.file)
         c->t.file->Close(c->t.file);
     if (c->root)
@@ -343,7 +412,9 @@ static void run_round(bench_case *c, UINT8 *buf)
     UINT64 before = c->counter ? c->counter->reads : 0, requests = 0;
     UINT64 seq = measure_seq(&c->t, buf, &requests);
     UINT64 after = c->counter ? c->counter->reads : 0;
-    UINT64 rnd = seq ? measure_rand(&c->t, buf) : 0;
+    /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
+    unsigned count = c->t.file && rand_count > FILE_RAND_MAX ? FILE_RAND_MAX : rand_count;
+    UINT64 rnd = seq ? measure_rand(&c->t, buf, count) : 0;
     if (!seq || !rnd) {
         c->error = seq ? "random read failed" : "sequential read failed";
         return;
@@ -352,6 +423,34 @@ static void run_round(bench_case *c, UINT8 *buf)
     c->rand = rnd > c->rand ? rnd : c->rand;
     c->seq_requests = requests;
     c->seq_reads = after - before;
+}
+
+/* Profile rows: the bytes of (a) through the partition's DiskIO source; the
+ * fixed VHD file through its extent map; the fixed VHD layer and the FAT
+ * chain as core sources without the BlockIO adapter. Case (b) must be set up. */
+static void setup_profile(bench_case *cases, efi_host_volume *fat, struct read_counter *counter)
+{
+    bench_case *part = &cases[PROF_PARTITION], *ext = &cases[PROF_EXTENTS];
+    part->t = (target){ .read = source_read, .src = &counter->inner, .size = cases[CASE_RAW].t.size,
+                        .base = cases[CASE_RAW].t.base - partition_start(fat->device_path) };
+    part->counter = counter;
+    ext->counter = counter;
+    bench_case *pb = &cases[PROF_PART_BLOCKIO];
+    pb->t = (target){ .read = block_read, .size = part->t.size, .base = part->t.base };
+    if (BS->HandleProtocol(fat->handle, &BlockIoProtocol, (void **)&pb->t.bio) != EFI_SUCCESS)
+        pb->error = "no BlockIO on the ESP";
+    ext->t = (target){ .read = source_read, .src = &ext->file_src, .size = cases[CASE_RAW].t.size };
+    if (efi_host_volume_open_file(fat, vhd_paths[0], false, &ext->file_src, NULL) == VB_OK)
+        ext->own_src = true;
+    else
+        ext->error = "cannot open the file";
+    for (unsigned i = 0; i < 2; i++) {
+        bench_case *c = &cases[PROF_LAYER + i], *from = &cases[i ? CASE_FAT_CHAIN : CASE_FAT_FIXED];
+        c->counter = counter;
+        c->error = from->chain ? NULL : "no chain";
+        if (from->chain)
+            c->t = (target){ .read = source_read, .src = vb_chain_source(from->chain), .size = from->t.size };
+    }
 }
 
 /* Prints "whole.tenth" of a tenths value into out, or "-" for 0. */
@@ -412,21 +511,8 @@ static void print_row(const bench_case *c, const bench_case *raw)
             pad(ratio(c->rand, raw->rand, e, sizeof e), 6, true, cols[3]), pad(f, 8, true, cols[4]));
 }
 
-enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
-       CASE_NTFS_CHAIN, CASE_FILE, CASE_COUNT };
-static const char *const case_names[CASE_COUNT] = {
-    "(a) raw disk BlockIO",
-    "(b) fixed VHD on FAT",
-    "(b) dynamic VHD on FAT",
-    "(b) 3-layer chain on FAT",
-    "(b) fixed VHD on NTFS",
-    "(b) dynamic VHD on NTFS",
-    "(b) 3-layer chain on NTFS",
-    "(c) fixed VHD as a FAT file",
-};
-static const char *const vhd_paths[3] = { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" };
 
-/* Finds the disk and volumes, sets every case up, runs rounds interleaved
+/* Finds the disk and volumes, sets every case up, runs the interleaved
  * rounds and prints the table. Returns false if the setup failed. */
 static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
 {
@@ -459,9 +545,11 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
     efi_say("BENCH: host volumes: %s", efi_host_volume_name(fat)); /* the name is a static buffer */
     efi_say(", %s; fixed.vhd on FAT in %llu extent(s)\n", efi_host_volume_name(ntfs), (unsigned long long)map.count);
     vb_extent_map_free(&map);
-    efi_say("BENCH: disk size %llu MiB; sequential %u KiB requests; random %u x %u KiB (seed %llx); best of %u rounds\n",
-            (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, rand_count, RAND_REQUEST / 1024,
-            (unsigned long long)RAND_SEED, rounds);
+    efi_say("BENCH: disk size %llu MiB; sequential %u KiB requests; random %u x %u KiB (at most %u for (c); seed %llx)\n",
+            (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, rand_count, RAND_REQUEST / 1024, FILE_RAND_MAX,
+            (unsigned long long)RAND_SEED);
+    efi_say("BENCH: MB/s of the request at the %uth percentile of times, best of %u interleaved rounds\n", PERCENTILE,
+            rounds);
     efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
 
     counter_attach(fat, &fat_reads);
@@ -472,14 +560,17 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
     for (unsigned i = 0; i < 6; i++)
         setup_vdisk(&cases[CASE_FAT_FIXED + i], i < 3 ? fat : ntfs, i < 3 ? &fat_reads : &ntfs_reads, vhd_paths[i % 3]);
     setup_file(&cases[CASE_FILE], loaded->DeviceHandle, vhd_paths[0], size);
+    unsigned shown = profile ? CASE_COUNT : CASE_TABLE;
+    if (profile)
+        setup_profile(cases, fat, &fat_reads);
 
     for (unsigned round = 0; round < rounds; round++)
-        for (unsigned i = 0; i < CASE_COUNT; i++)
+        for (unsigned i = 0; i < shown; i++)
             run_round(&cases[i], buf);
 
     efi_say("BENCH: %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s", " ratio",
             "reads/rq");
-    for (unsigned i = 0; i < CASE_COUNT; i++)
+    for (unsigned i = 0; i < shown; i++)
         print_row(&cases[i], &cases[CASE_RAW]);
 
     bool released = true;
