@@ -4,11 +4,16 @@
  * write to an allocated block writes the data, then sets the bitmap bits of
  * the written sectors (one write of the bitmap sectors that changed). A write
  * to an unallocated block allocates it at the old footer position (sector
- * aligned; block data is not padded to 4 KiB like Windows does): the whole
- * block (bitmap + data, zeros where nothing was written) is written first,
- * then the footer after it, then the one BAT sector holding the entry — a
- * crash at any point leaves a file whose BAT only references complete
- * blocks, and whose footer copy at 0 still describes it.
+ * aligned; block data is not padded to 4 KiB like Windows does): the block
+ * (bitmap + data, zeros where nothing was written) is written except its
+ * first sector, then the footer after it; a flush makes the longer file
+ * durable; only then is the first sector written over the old footer, then
+ * flushed, then the one BAT sector holding the entry. A crash at any point
+ * leaves a file that ends in a valid footer and whose BAT only references
+ * complete blocks. The flushes matter on file systems that update a file's
+ * size lazily (the UEFI FAT driver writes the new size only on Flush): the
+ * old footer is never overwritten, nor the BAT pointed past it, while the
+ * recorded size may still be the old one.
  *
  * Unaligned writes (offset or length not a multiple of 512) are supported by
  * read-modify-write of the partial first/last sector through the layer (so
@@ -64,9 +69,10 @@ static uint8_t *block_buffer(vb_layer *layer)
     return layer->block_buf;
 }
 
-/* Writes a complete new block at `at`: bitmap with the bits of the written
- * sectors set, data of [in_block, in_block+len) from src, zeros elsewhere.
- * Composed piecewise in the scratch buffer. Returns the first failing status. */
+/* Writes a new block at `at` except its first sector (the caller writes
+ * bits[0..512) there later): bitmap with the bits of the written sectors
+ * set, data of [in_block, in_block+len) from src, zeros elsewhere. Composed
+ * piecewise in the scratch buffer. Returns the first failing status. */
 static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bits, uint32_t in_block,
                                  const uint8_t *src, size_t len)
 {
@@ -85,20 +91,21 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
         uint64_t hi = data_to < pos + piece ? data_to : pos + piece;
         if (lo < hi)
             vb_memcpy(buf + (lo - pos), src + (lo - data_from), (size_t)(hi - lo));
-        vb_status st = vb_source_write(layer->file, at + pos, buf, (size_t)piece);
+        size_t skip = pos == 0 ? VB_SECTOR : 0; /* bitmap_size >= 512: the first piece has it */
+        vb_status st = vb_source_write(layer->file, at + pos + skip, buf + skip, (size_t)piece - skip);
         if (st != VB_OK)
             return st;
     }
     return VB_OK;
 }
 
-/* Allocates a block for a write of len bytes at in_block: block, footer, BAT
- * sector, then (if it differed) the footer copy. Returns the status; on
- * failure the BAT in memory and on disk still lacks the block. */
+/* Allocates a block for a write of len bytes at in_block: block but its
+ * first sector, footer, flush, first sector, flush, BAT sector, then (if it
+ * differed) the footer copy. Returns the status; on failure the BAT in
+ * memory and on disk still lacks the block. */
 static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
 {
     vb_vhd_info *info = &layer->info;
-    uint64_t old_footer = info->footer_offset;
     uint64_t at = (layer->data_end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
     uint64_t new_footer = at + info->bitmap_size + info->block_size;
     if (at / VB_SECTOR >= VB_BAT_UNUSED || new_footer / VB_SECTOR >= VB_BAT_UNUSED)
@@ -110,19 +117,22 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
     for (uint32_t s = in_block / VB_SECTOR; s < (in_block + len) / VB_SECTOR; s++)
         vb_bitmap_set(bits, s);
 
+    /* the old footer stays intact until the file has durably grown */
     vb_status st = write_new_block(layer, at, bits, in_block, src, len);
-    if (st == VB_OK) {
+    if (st == VB_OK)
         st = vb_source_write(layer->file, new_footer, layer->footer, VB_FOOTER_SIZE);
-        if (st != VB_OK)
-            vb_source_write(layer->file, old_footer, layer->footer, VB_FOOTER_SIZE); /* best effort */
-    } else {
-        vb_source_write(layer->file, old_footer, layer->footer, VB_FOOTER_SIZE); /* best effort */
-    }
+    if (st == VB_OK)
+        st = vb_source_flush(layer->file);
     if (st != VB_OK)
         goto out;
     info->footer_offset = new_footer;
     info->short_footer = false;
     layer->data_end = new_footer;
+    st = vb_source_write(layer->file, at, bits, VB_SECTOR);
+    if (st == VB_OK)
+        st = vb_source_flush(layer->file);
+    if (st != VB_OK)
+        goto out;
 
     uint32_t sector = block / (VB_SECTOR / 4);
     uint8_t *entry = layer->bat + (size_t)block * 4;

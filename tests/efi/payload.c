@@ -6,7 +6,14 @@
  * 0..7 = disk LBA little-endian, byte i >= 8 = (lba*31 + i) & 0xff; the first
  * 16 sectors may instead hold the write marker of an earlier run), writes the
  * marker to those 16 sectors, flushes, reads them back, prints
- * "PAYLOAD: PASS" or "PAYLOAD: FAIL <reason>" and powers the machine off. */
+ * "PAYLOAD: PASS" or "PAYLOAD: FAIL <reason>" and powers the machine off.
+ *
+ * Write-loop mode (tests/integration/test_powerloss.sh): when the file
+ * \EFI\BOOT\WRITELOOP exists on the payload's volume, it instead rewrites 8
+ * sectors at every MiB of partition 2, pass after pass, printing each write
+ * of pass 1 and the end of each flushed pass, until the test kills the VM.
+ * Each written sector: bytes 0..7 disk LBA, 8..15 pass number (little
+ * endian), 16..31 "VHDBOOT-LOOPSECT", byte i >= 32 = (lba*7 + pass + i) & 0xff. */
 #include <efi.h>
 #include <efilib.h>
 #include "efi/console.h"
@@ -198,6 +205,67 @@ static const char *run(EFI_BLOCK_IO *bio, UINT8 *buf)
     return NULL;
 }
 
+#define LOOP_STRIDE 2048u  /* sectors: one write per MiB */
+#define LOOP_SECTORS 8u
+#define LOOP_PASSES 50u
+
+/* Whether \EFI\BOOT\WRITELOOP exists on the volume the payload came from. */
+static bool write_loop_wanted(EFI_HANDLE device)
+{
+    EFI_FILE_HANDLE root = LibOpenRoot(device), file;
+    bool found = false;
+    if (!root)
+        return false;
+    if (root->Open(root, &file, L"\\EFI\\BOOT\\WRITELOOP", EFI_FILE_MODE_READ, 0) == EFI_SUCCESS) {
+        found = true;
+        file->Close(file);
+    }
+    root->Close(root);
+    return found;
+}
+
+/* Rewrites LOOP_SECTORS sectors at every LOOP_STRIDE of partition 2 for
+ * LOOP_PASSES passes (flushing after each); returns NULL or the failure. */
+static const char *write_loop(EFI_BLOCK_IO *bio, UINT8 *buf)
+{
+    static char reason[160];
+    UINT32 id = bio->Media->MediaId;
+    UINT64 first, last;
+    if (!partition2(bio, buf, &first, &last))
+        return "no GPT partition 2";
+    for (UINT64 pass = 1; pass <= LOOP_PASSES; pass++) {
+        unsigned n = 0;
+        for (UINT64 lba = first; lba + LOOP_SECTORS - 1 <= last; lba += LOOP_STRIDE, n++) {
+            for (UINT64 s = 0; s < LOOP_SECTORS; s++) {
+                UINT8 *sector = buf + s * SECTOR;
+                vb_put_le32(sector, (UINT32)(lba + s));
+                vb_put_le32(sector + 4, (UINT32)((lba + s) >> 32));
+                vb_put_le32(sector + 8, (UINT32)pass);
+                vb_put_le32(sector + 12, 0);
+                CopyMem(sector + 16, "VHDBOOT-LOOPSECT", 16);
+                for (unsigned i = 32; i < SECTOR; i++)
+                    sector[i] = (UINT8)(((lba + s) * 7 + pass + i) & 0xff);
+            }
+            EFI_STATUS st = bio->WriteBlocks(bio, id, lba, LOOP_SECTORS * SECTOR, buf);
+            if (st != EFI_SUCCESS) {
+                vb_format(reason, sizeof reason, "loop write at LBA %llu: %s", (unsigned long long)lba,
+                          efi_status_text(st));
+                return reason;
+            }
+            if (pass == 1)
+                efi_say("PAYLOAD: loop pass 1 write %u at LBA %llu\n", n + 1, (unsigned long long)lba);
+        }
+        EFI_STATUS st = bio->FlushBlocks(bio);
+        if (st != EFI_SUCCESS) {
+            vb_format(reason, sizeof reason, "loop flush: %s", efi_status_text(st));
+            return reason;
+        }
+        efi_say("PAYLOAD: loop pass %llu flushed\n", (unsigned long long)pass);
+    }
+    efi_say("PAYLOAD: loop done\n");
+    return NULL;
+}
+
 /* Prints the load options if there are any (as text when they are UTF-16). */
 static void show_options(EFI_LOADED_IMAGE *loaded)
 {
@@ -233,6 +301,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
             failure = "cannot find the whole disk the payload was loaded from";
         else if (!buf)
             failure = "out of memory";
+        else if (write_loop_wanted(loaded->DeviceHandle))
+            failure = write_loop(bio, buf);
         else
             failure = run(bio, buf);
         if (buf)

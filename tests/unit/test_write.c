@@ -193,13 +193,16 @@ static void test_allocation_order_and_bits(void **state)
     /* sectors 16..23 of block 2 */
     memsource_reset_counters(ms);
     assert_int_equal(vb_source_write(vb_layer_source(l), 2 * MIB + 8192, data, sizeof(data)), VB_OK);
-    assert_int_equal(ms->writes, 3);
-    assert_int_equal(ms->write_log[0].offset, old_footer);            /* 1: the whole block */
-    assert_int_equal(ms->write_log[0].len, bitmap + MIB);
+    assert_int_equal(ms->writes, 4);
+    assert_int_equal(ms->write_log[0].offset, old_footer + 512);      /* 1: the block but its first sector */
+    assert_int_equal(ms->write_log[0].len, bitmap + MIB - 512);
     assert_int_equal(ms->write_log[1].offset, old_footer + bitmap + MIB); /* 2: the footer */
     assert_int_equal(ms->write_log[1].len, 512);
-    assert_int_equal(ms->write_log[2].offset, bat_offset);            /* 3: one BAT sector */
+    assert_int_equal(ms->write_log[2].offset, old_footer);            /* 3: first sector, over the old footer */
     assert_int_equal(ms->write_log[2].len, 512);
+    assert_int_equal(ms->write_log[3].offset, bat_offset);            /* 4: one BAT sector */
+    assert_int_equal(ms->write_log[3].len, 512);
+    assert_int_equal(ms->flushes, 2); /* after the footer and after the first sector */
     assert_int_equal(ms->size, old_footer + bitmap + MIB + 512);
     assert_int_equal(vb_be32(ms->data + bat_offset + 8), old_footer / 512);
     /* only the written sectors' bits, MSB first: byte 2 = sectors 16..23 */
@@ -365,8 +368,8 @@ static void test_stale_footer_copy_resynced(void **state)
     uint8_t data[512] = { 9 };
     memsource_reset_counters(ms);
     assert_int_equal(vb_source_write(vb_layer_source(l), 0, data, 512), VB_OK);
-    assert_int_equal(ms->writes, 4);
-    assert_int_equal(ms->write_log[3].offset, 0);
+    assert_int_equal(ms->writes, 5);
+    assert_int_equal(ms->write_log[4].offset, 0);
     assert_memory_equal(ms->data, ms->data + ms->size - 512, 512);
     problems = 0;
     assert_int_equal(vb_layer_check(l, count_problems, &problems), VB_OK);
