@@ -8,12 +8,14 @@
 #      protected") and the VHD file is unchanged.
 #   2. (same V) no key: the one-shot "Second" is highlighted and boots when the
 #      countdown ends; the loader deletes VhdbootNext.
-#   3. (same V) no key: the one-shot is gone; the stored default "Third" boots.
+#   3. (same V) no key: the one-shot is gone; the stored default "Third" boots;
+#      its inner EFI file is build/blicheck.efi, which prints the Boot Loader
+#      Interface variables vhdboot published.
 #   4. (fresh V, an ESP without vhdboot.conf) discovery lists the VHDs in
 #      \images and \vms, hides the base of a differencing chain until b is
 #      pressed, and "2" boots the 2-layer chain.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 37
+it_require_qemu 43
 
 W=$T_TMP
 ESP=$W/esp.img
@@ -21,6 +23,8 @@ VARS=$W/vars.fd
 GUID=8af2f81d-2f26-4a6a-a987-2576bc46e791
 
 guest_payload "$W/guest.img" || it_setup_fail "payload guest disk"
+[ -s "$T_BUILD/blicheck.efi" ] || it_setup_fail "missing $T_BUILD/blicheck.efi (make test-build)"
+mcopy -i "$W/guest.img@@1M" "$T_BUILD/blicheck.efi" ::/EFI/BOOT/BLICHECK.EFI || it_setup_fail "blicheck on the guest"
 vhd_from_raw "$W/guest.img" "$W/good.vhd" dynamic || it_setup_fail "payload VHD"
 esp_create "$ESP" 96 || it_setup_fail "host ESP image"
 esp_put "$ESP" "$W/good.vhd" /vms/good.vhd || it_setup_fail "copy good.vhd"
@@ -40,7 +44,9 @@ entry three
   title Third payload
   vhd \vms\good.vhd
   write volatile
+  efi \EFI\BOOT\BLICHECK.EFI
 EOF2
+ESP_PARTUUID=$(sgdisk -i 1 "$ESP" | awk '/^Partition unique GUID:/ { print tolower($4) }')
 
 # vars_has NAME VALUE: the variable store V holds NAME's UTF-16 name followed
 # (within its record) by VALUE in UTF-16LE: a non-volatile variable was written.
@@ -102,8 +108,18 @@ it_boot menu-default "$ESP"
 it_reject "default: VhdbootNext was cleared after one use" 'VhdbootNext'
 it_expect "default: the loader reads VhdbootDefault" "^vhdboot: VhdbootDefault selects entry 'three'"
 it_expect "default: times out to the stored default" '^vhdboot: selected 3\. Third payload'
-it_expect_guest "default: PAYLOAD: PASS" '^PAYLOAD: PASS'
 it_expect "default: the volatile entry's disk" 'vhdboot: installed disk of 16 MiB \(volatile\)'
+it_expect_guest "BLI: the inner EFI file ran and read the variables" '^BLI: DONE'
+it_expect "BLI: LoaderEntrySelected is the booted entry (volatile, NUL-terminated)" '^BLI: LoaderEntrySelected=three \(attributes 0x6, NUL-terminated\)'
+it_expect "BLI: LoaderEntries lists every entry id" '^BLI: LoaderEntries=one\|two\|three \(attributes 0x6'
+it_expect "BLI: LoaderInfo names vhdboot" '^BLI: LoaderInfo=vhdboot [^ ]+ \(attributes 0x6, NUL'
+it_expect "BLI: LoaderDevicePartUUID is the host ESP's partition GUID" "^BLI: LoaderDevicePartUUID=${ESP_PARTUUID:-none} "
+it_expect "BLI: LoaderFirmwareType" '^BLI: LoaderFirmwareType=UEFI [0-9]'
+init_us=$(sed -n 's/^BLI: LoaderTimeInitUSec=\([0-9]*\) .*/\1/p' "$IT_LOG")
+exec_us=$(sed -n 's/^BLI: LoaderTimeExecUSec=\([0-9]*\) .*/\1/p' "$IT_LOG")
+if [ -n "$init_us" ] && [ -n "$exec_us" ] && [ "$init_us" -gt 0 ] && [ "$exec_us" -gt "$init_us" ]; then
+    t_ok "BLI: LoaderTimeInitUSec < LoaderTimeExecUSec ($init_us < $exec_us)"
+else t_fail "BLI: LoaderTimeInitUSec < LoaderTimeExecUSec" "init [$init_us] exec [$exec_us]"; fi
 unset QEMU_VARS_FILE
 
 # --- boot 4: discovery ------------------------------------------------------------
