@@ -73,14 +73,14 @@ static int clear_var(const char *path)
     return VT_EXIT_OK;
 }
 
-/* Writes id into the variable file path (delete, then create with one
+/* Writes id into the variable file path (cmd names the subcommand in messages) (delete, then create with one
  * write, as efivarfs wants); returns an exit code. */
-static int write_var(const char *path, const char *id)
+static int write_var(const char *cmd, const char *path, const char *id)
 {
     uint8_t data[4 + ID_UNITS_MAX * 2];
     size_t units = 0;
     if (!id[0])
-        return vt_usage_error("boot-next", "empty entry id");
+        return vt_usage_error(cmd, "empty entry id");
     if (vb_utf8_to_utf16(id, false, data + 4, sizeof data - 4, &units) != VB_OK)
         return vt_error("entry id '%s' is not valid UTF-8 or longer than %u UTF-16 units", id, ID_UNITS_MAX);
     vb_put_le32(data, ATTRIBUTES);
@@ -167,7 +167,7 @@ static int run(const char *cmd, const char *var, const char *what, int argc, cha
         return clear_var(path);
     if (argc - optind == 0)
         return show_var(path, var);
-    return write_var(path, argv[optind]);
+    return write_var(cmd, path, argv[optind]);
 }
 
 /* Runs "vhdtool boot-next": the entry booted once, on the next start. Returns an exit code. */
