@@ -32,7 +32,7 @@ guest_download() {
     [ ${#need[@]} -eq 0 ] && return 0
     guest_log "downloading ${need[*]} into $GUEST_CACHE/debs"
     (cd "$GUEST_CACHE/debs" && apt-get download "${need[@]}" >/dev/null 2>&1) ||
-        { echo "apt-get download ${need[*]} failed" >&2; return 1; }
+        { echo "apt-get download ${need[*]} failed (stale package lists? try: sudo apt-get update)" >&2; return 1; }
 }
 
 # guest_deb_extract PKG DEST PATTERN...: unpacks only the members matching the
