@@ -30,8 +30,8 @@
 #define RAND_REQUEST 4096u
 #define RAND_SEED 0x2545f4914f6cdd1dull
 
-/* Settings, overridable by \EFI\BOOT\bench.cfg ("rounds N", "random N"). */
-static unsigned rounds = 5;         /* interleaved passes over all cases; the best of each is kept */
+/* Settings, overridable by \EFI\BOOT\bench.cfg ("rounds N", "random N", "profile 1"). */
+static unsigned rounds = 3;         /* passes over all cases */
 static unsigned rand_count = 2048;  /* random requests per case and round */
 static unsigned profile = 0;        /* 1: add rows that take the stack of (b) apart */
 #define FILE_RAND_MAX 256u          /* ... at most, for case (c) (each takes milliseconds) */
@@ -243,51 +243,6 @@ static UINT64 percentile(UINT64 *v, UINTN n)
 }
 
 
-/* Reads the whole range in 1 MiB requests; returns tenths of MB/s (from the
- * PERCENTILE-th percentile full-size request), 0 on error. *requests gets the request count. */
-static UINT64 measure_seq(target *t, UINT8 *buf, UINT64 *requests)
-{
-    UINTN full = (UINTN)(t->size / SEQ_REQUEST), n = 0;
-    UINT64 *times = vb_alloc((full ? full : 1) * sizeof *times), result = 0;
-    *requests = 0;
-    if (!times || !full)
-        goto out;
-    for (UINT64 off = 0; off < t->size; off += SEQ_REQUEST) {
-        UINTN len = t->size - off < SEQ_REQUEST ? (UINTN)(t->size - off) : SEQ_REQUEST;
-        UINT64 t0 = ticks();
-        if (t->read(t, off, len, buf) != EFI_SUCCESS)
-            goto out;
-        UINT64 spent = ticks() - t0;
-        if (len == SEQ_REQUEST && n < full)
-            times[n++] = spent;
-        (*requests)++;
-    }
-    result = rate(SEQ_REQUEST, percentile(times, n));
-out:
-    vb_free(times);
-    return result;
-}
-
-/* Makes count 4 KiB requests at fixed-seed random 4 KiB-aligned offsets;
- * returns tenths of MB/s (from the PERCENTILE-th percentile request), 0 on error. */
-static UINT64 measure_rand(target *t, UINT8 *buf, unsigned count)
-{
-    UINT64 slots = t->size / RAND_REQUEST, state = RAND_SEED, result = 0;
-    UINT64 *times = vb_alloc(count * sizeof *times);
-    if (!times || !slots)
-        goto out;
-    for (unsigned i = 0; i < count; i++) {
-        UINT64 off = next_random(&state) % slots * RAND_REQUEST, t0 = ticks();
-        if (t->read(t, off, RAND_REQUEST, buf) != EFI_SUCCESS)
-            goto out;
-        times[i] = ticks() - t0;
-    }
-    result = rate(RAND_REQUEST, percentile(times, count));
-out:
-    vb_free(times);
-    return result;
-}
-
 /* ---- the cases ---- */
 
 enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
@@ -326,9 +281,12 @@ typedef struct bench_case {
     /* profile rows */
     vb_source file_src;
     bool own_src;
-    /* results: best of the rounds, tenths of MB/s */
+    /* request times of every round, and the results in tenths of MB/s */
+    UINT64 *seq_times, *rand_times;
+    UINTN seq_n, rand_n;
     UINT64 seq, rand;
-    UINT64 seq_requests, seq_reads; /* last round; reads that reached the volume */
+    UINT64 seq_requests, seq_reads; /* sequential requests, and the reads they caused on the volume */
+    UINT64 rand_state;              /* each case has its own random offsets */
 } bench_case;
 
 /* (b): opens path's chain on vol exactly as the loader does (host opener,
@@ -404,25 +362,69 @@ static bool teardown(bench_case *c)
     return true;
 }
 
-/* One round over a case: sequential then random; keeps the best figures. */
-static void run_round(bench_case *c, UINT8 *buf)
+/* Makes one timed request of c (skipped when past its end) and records the
+ * time in times[*n]. Returns false, with c->error set, when the read fails. */
+static bool timed_read(bench_case *c, UINT64 off, UINTN len, UINT8 *buf, UINT64 *times, UINTN *n)
 {
-    if (c->error)
-        return;
-    UINT64 before = c->counter ? c->counter->reads : 0, requests = 0;
-    UINT64 seq = measure_seq(&c->t, buf, &requests);
-    UINT64 after = c->counter ? c->counter->reads : 0;
-    /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
-    unsigned count = c->t.file && rand_count > FILE_RAND_MAX ? FILE_RAND_MAX : rand_count;
-    UINT64 rnd = seq ? measure_rand(&c->t, buf, count) : 0;
-    if (!seq || !rnd) {
-        c->error = seq ? "random read failed" : "sequential read failed";
-        return;
+    if (off > c->t.size || len > c->t.size - off)
+        return true;
+    UINT64 t0 = ticks();
+    EFI_STATUS st = c->t.read(&c->t, off, len, buf);
+    times[(*n)++] = ticks() - t0;
+    if (st != EFI_SUCCESS)
+        c->error = len == SEQ_REQUEST ? "sequential read failed" : "random read failed";
+    return st == EFI_SUCCESS;
+}
+
+/* Runs the rounds over the cases, interleaved request by request so that
+ * every case meets the same host load. Sequentially each case reads the
+ * whole disk (full 1 MiB requests), starting at its own offset and wrapping
+ * around, so that no two cases read the same host bytes back to back (which
+ * the host CPU's cache would make look faster); randomly each case reads its
+ * own fixed-seed 4 KiB offsets. Then rates each case. */
+static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT8 *buf)
+{
+    UINTN full = (UINTN)(size / SEQ_REQUEST), spread = full / count;
+    for (unsigned c = 0; c < count; c++) {
+        cases[c].seq_times = vb_alloc((UINTN)rounds * full * sizeof(UINT64));
+        cases[c].rand_times = vb_alloc((UINTN)rounds * rand_count * sizeof(UINT64));
+        if (!cases[c].seq_times || !cases[c].rand_times)
+            cases[c].error = "out of memory";
     }
-    c->seq = seq > c->seq ? seq : c->seq;
-    c->rand = rnd > c->rand ? rnd : c->rand;
-    c->seq_requests = requests;
-    c->seq_reads = after - before;
+    for (unsigned round = 0; round < rounds; round++) {
+        for (UINTN i = 0; i < full; i++)
+            for (unsigned c = 0; c < count; c++) {
+                bench_case *k = &cases[c];
+                UINT64 before = k->counter ? k->counter->reads : 0;
+                UINT64 off = (UINT64)((i + c * spread) % full) * SEQ_REQUEST;
+                if (k->error || !timed_read(k, off, SEQ_REQUEST, buf, k->seq_times, &k->seq_n))
+                    continue;
+                k->seq_requests++;
+                k->seq_reads += (k->counter ? k->counter->reads : 0) - before;
+            }
+        for (unsigned c = 0; c < count; c++)
+            cases[c].rand_state = RAND_SEED + c;
+        for (unsigned i = 0; i < rand_count; i++)
+            for (unsigned c = 0; c < count; c++) {
+                bench_case *k = &cases[c];
+                UINT64 slots = k->t.size / RAND_REQUEST, r = next_random(&k->rand_state);
+                /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
+                if (k->error || !slots || (k->t.file && i >= FILE_RAND_MAX))
+                    continue;
+                timed_read(k, r % slots * RAND_REQUEST, RAND_REQUEST, buf, k->rand_times, &k->rand_n);
+            }
+    }
+    for (unsigned c = 0; c < count; c++) {
+        bench_case *k = &cases[c];
+        if (!k->error && k->seq_n && k->rand_n) {
+            k->seq = rate(SEQ_REQUEST, percentile(k->seq_times, k->seq_n));
+            k->rand = rate(RAND_REQUEST, percentile(k->rand_times, k->rand_n));
+        } else if (!k->error) {
+            k->error = "the disk is smaller than one request";
+        }
+        vb_free(k->seq_times);
+        vb_free(k->rand_times);
+    }
 }
 
 /* Profile rows: the bytes of (a) through the partition's DiskIO source; the
@@ -548,8 +550,8 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
     efi_say("BENCH: disk size %llu MiB; sequential %u KiB requests; random %u x %u KiB (at most %u for (c); seed %llx)\n",
             (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, rand_count, RAND_REQUEST / 1024, FILE_RAND_MAX,
             (unsigned long long)RAND_SEED);
-    efi_say("BENCH: MB/s of the request at the %uth percentile of times, best of %u interleaved rounds\n", PERCENTILE,
-            rounds);
+    efi_say("BENCH: MB/s of the request at the %uth percentile of times, over %u rounds interleaved request by request\n",
+            PERCENTILE, rounds);
     efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
 
     counter_attach(fat, &fat_reads);
@@ -564,9 +566,7 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
     if (profile)
         setup_profile(cases, fat, &fat_reads);
 
-    for (unsigned round = 0; round < rounds; round++)
-        for (unsigned i = 0; i < shown; i++)
-            run_round(&cases[i], buf);
+    run_interleaved(cases, shown, size, buf);
 
     efi_say("BENCH: %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s", " ratio",
             "reads/rq");
