@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Host ESP image helpers (sourced by lib.sh): a raw GPT disk whose only
 # partition is a FAT32 ESP holding build/vhdboot.efi as \EFI\BOOT\BOOTX64.EFI,
 # its \EFI\BOOT\vhdboot.conf, and the VHD files under \vms\... .

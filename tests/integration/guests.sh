@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Guest disk builders for the integration tests and the demo (sourced by lib.sh).
 #
 # Everything downloaded or built once lives in $GUEST_CACHE (build/guest-cache):

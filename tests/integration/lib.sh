@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the QEMU+OVMF integration tests and the demo.
 # Source it from a test script; it sources tests/lib.sh (TAP helpers, $T_TMP)
 # and the pieces below, each with one concern:

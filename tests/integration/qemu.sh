@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # QEMU + OVMF runner for the integration tests and the demo (sourced by lib.sh).
 #
 # qemu_run boots one raw disk under OVMF on TCG, writes the serial console to

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # VHD helpers (sourced by lib.sh): VHD files made from raw guest disks with
 # build/vhdtool (or qemu-img, as a second, independent producer), and
 # differencing layers that carry exactly the sectors that differ between two
