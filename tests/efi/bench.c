@@ -286,6 +286,7 @@ typedef struct bench_case {
     UINTN seq_n, rand_n;
     UINT64 seq, rand;
     UINT64 seq_requests, seq_reads; /* sequential requests, and the reads they caused on the volume */
+    UINT64 rand_requests, rand_reads;
     UINT64 rand_state;              /* each case has its own random offsets */
 } bench_case;
 
@@ -411,7 +412,11 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
                 /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
                 if (k->error || !slots || (k->t.file && i >= FILE_RAND_MAX))
                     continue;
-                timed_read(k, r % slots * RAND_REQUEST, RAND_REQUEST, buf, k->rand_times, &k->rand_n);
+                UINT64 before = k->counter ? k->counter->reads : 0;
+                if (!timed_read(k, r % slots * RAND_REQUEST, RAND_REQUEST, buf, k->rand_times, &k->rand_n))
+                    continue;
+                k->rand_requests++;
+                k->rand_reads += (k->counter ? k->counter->reads : 0) - before;
             }
     }
     for (unsigned c = 0; c < count; c++) {
@@ -499,18 +504,22 @@ static const char *pad(const char *s, unsigned w, bool right, char *out)
 /* Prints one table row; raw is case (a), the reference of the ratios. */
 static void print_row(const bench_case *c, const bench_case *raw)
 {
-    char a[32], b[32], d[32], e[32], f[32], cols[5][40], label[64];
+    char a[32], b[32], d[32], e[32], f[32], g[32], cols[6][40], label[64];
     if (c->error) {
         efi_say("BENCH: %s  error: %s\n", pad(c->name, 34, false, label), c->error);
         return;
     }
     vb_format(f, sizeof f, "-");
+    vb_format(g, sizeof g, "-");
     if (c->counter && c->seq_requests)
         ratio(c->seq_reads, c->seq_requests, f, sizeof f);
-    efi_say("BENCH: %s %s %s %s %s %s\n", pad(c->name, 34, false, label),
+    if (c->counter && c->rand_requests)
+        ratio(c->rand_reads, c->rand_requests, g, sizeof g);
+    efi_say("BENCH: %s %s %s %s %s %s %s\n", pad(c->name, 34, false, label),
             pad(tenths(c->seq, a, sizeof a), 9, true, cols[0]), pad(ratio(c->seq, raw->seq, b, sizeof b), 6, true, cols[1]),
             pad(tenths(c->rand, d, sizeof d), 9, true, cols[2]),
-            pad(ratio(c->rand, raw->rand, e, sizeof e), 6, true, cols[3]), pad(f, 8, true, cols[4]));
+            pad(ratio(c->rand, raw->rand, e, sizeof e), 6, true, cols[3]), pad(f, 7, true, cols[4]),
+            pad(g, 7, true, cols[5]));
 }
 
 
@@ -568,8 +577,8 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
 
     run_interleaved(cases, shown, size, buf);
 
-    efi_say("BENCH: %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s", " ratio",
-            "reads/rq");
+    efi_say("BENCH: %s %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s",
+            " ratio", " io/seq", "io/rand");
     for (unsigned i = 0; i < shown; i++)
         print_row(&cases[i], &cases[CASE_RAW]);
 

@@ -17,10 +17,11 @@ if [ $rc -eq 77 ]; then
     exit 0
 fi
 
-t_grep "bench app: header names the columns" '^case +seq MB/s +ratio +rand MB/s +ratio +reads/rq$' "$OUT"
-# A row: a case name, then seq MB/s, ratio, random MB/s, ratio, reads per request.
+t_grep "bench app: header names the columns" '^case +seq MB/s +ratio +rand MB/s +ratio +io/seq +io/rand$' "$OUT"
+# A row: a case name, then seq MB/s, ratio, random MB/s, ratio, and the
+# volume reads per sequential and per random request ("-" where not counted).
 num='[0-9]+\.[0-9]+'
-row="  +$num +$num +$num +$num +($num|-)\$"
+row="  +$num +$num +$num +$num +($num|-) +($num|-)\$"
 missing=""
 for name in '\(a\) raw disk BlockIO' '\(b\) fixed VHD on FAT' '\(b\) dynamic VHD on FAT' '\(b\) 3-layer chain on FAT' \
     '\(b\) fixed VHD on NTFS' '\(b\) dynamic VHD on NTFS' '\(b\) 3-layer chain on NTFS' '\(c\) fixed VHD as a FAT file'; do
