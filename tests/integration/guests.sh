@@ -32,8 +32,14 @@ guest_download() {
     done
     [ ${#need[@]} -eq 0 ] && return 0
     guest_log "downloading ${need[*]} into $GUEST_CACHE/debs"
+    (cd "$GUEST_CACHE/debs" && apt-get download "${need[@]}" >/dev/null 2>&1) && return 0
+    # Stale package lists on a fresh machine: refresh them once and retry.
+    guest_log "apt-get download failed; refreshing the package lists and retrying"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq >/dev/null 2>&1
     (cd "$GUEST_CACHE/debs" && apt-get download "${need[@]}" >/dev/null 2>&1) ||
-        { echo "apt-get download ${need[*]} failed (stale package lists? try: sudo apt-get update)" >&2; return 1; }
+        { echo "apt-get download ${need[*]} failed even after apt-get update" >&2; return 1; }
 }
 
 # guest_deb_extract PKG DEST PATTERN...: unpacks only the members matching the
