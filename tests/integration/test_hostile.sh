@@ -21,7 +21,8 @@ python3 "$IT_DIR/hostile/make_hostile.py" "$W/hostile" >/dev/null || it_setup_fa
 mapfile -t CASES <"$W/hostile/cases.tsv"
 BOOTS=$(((${#CASES[@]} + MAX_PER_BOOT - 1) / MAX_PER_BOOT))
 PER_BOOT=$(((${#CASES[@]} + BOOTS - 1) / BOOTS))
-it_require_qemu $((${#CASES[@]} + 3 * BOOTS + 2))
+NTFS_TAP=15 # 11 NTFS cases + 3 boot checks + disk unchanged
+it_require_qemu $((${#CASES[@]} + 3 * BOOTS + 2 + NTFS_TAP))
 
 esp_create "$ESP" 64 || it_setup_fail "host ESP image"
 mcopy -s -i "$ESP@@1M" "$W/hostile/files/h" ::/ || it_setup_fail "copy the hostile files to the ESP"
@@ -62,35 +63,56 @@ check_case() {
     fi
 }
 
-IT_STOP='^vhdboot: selected [0-9]+\. End of group|X64 Exception Type|^Shell> |PAYLOAD:'
-IT_LIMIT=${HOSTILE_LIMIT:-150}
-for ((b = 0; b < BOOTS; b++)); do
-    group=("${CASES[@]:b*PER_BOOT:PER_BOOT}")
-    count=$((${#group[@]} + 1))
+# boot_group NAME: boots the ESP with vhdboot.conf listing the cases in
+# ${group[@]} plus the end entry, tries each in turn and prints their TAP lines.
+boot_group() {
+    local name=$1 count=$((${#group[@]} + 1)) i steps banners
     {
         printf 'timeout 30\ndefault c1\n'
         for i in "${!group[@]}"; do
-            IFS=$'\t' read -r name path mode file problem title <<<"${group[i]}"
+            IFS=$'\t' read -r _ path mode _ _ title <<<"${group[i]}"
             printf 'entry c%d\n  title %s\n  vhd %s\n  write %s\n' $((i + 1)) "$title" "${path//\//\\}" "$mode"
         done
-        printf 'entry end\n  title End of group %d\n  vhd \\h\\none.vhd\n' $((b + 1))
-    } | esp_conf "$ESP" || it_setup_fail "vhdboot.conf for boot $((b + 1))"
+        printf 'entry end\n  title End of group %s\n  vhd \\h\\none.vhd\n' "$name"
+    } | esp_conf "$ESP" || it_setup_fail "vhdboot.conf for boot $name"
     steps=('booting .* in [0-9]+ s' "$(keys_for 1 "$count")")
     for ((i = 2; i <= count; i++)); do
         steps+=("$((i - 1)):^vhdboot: returning to menu" "$(keys_for "$i" "$count")")
     done
-    it_boot "hostile-$((b + 1))" "$ESP" "${steps[@]}"
+    it_boot "hostile-$name" "$ESP" "${steps[@]}"
     for i in "${!group[@]}"; do check_case $((i + 1)) "${group[i]}"; done
-    it_expect "boot $((b + 1)): all ${#group[@]} entries tried, the end entry reached (no hang)" \
+    it_expect "boot $name: all ${#group[@]} entries tried, the end entry reached (no hang)" \
         "^vhdboot: selected $count\. End of group"
-    it_reject "boot $((b + 1)): no firmware exception" 'X64 Exception|!!!! '
+    it_reject "boot $name: no firmware exception" 'X64 Exception|!!!! '
     banners=$(grep -E '^vhdboot [^ ]+$' "$IT_LOG" | grep -vc '^vhdboot menu$')
     if [ "$banners" -eq 1 ] && [ "$IT_RC" -eq 2 ]; then
-        t_ok "boot $((b + 1)): the loader started once (no reboot)"
+        t_ok "boot $name: the loader started once (no reboot)"
     else
-        t_fail "boot $((b + 1)): the loader started once (no reboot)" "$banners banners, $(qemu_verdict $IT_RC)"
+        t_fail "boot $name: the loader started once (no reboot)" "$banners banners, $(qemu_verdict $IT_RC)"
     fi
+}
+
+IT_STOP='^vhdboot: selected [0-9]+\. End of group|X64 Exception Type|^Shell> |PAYLOAD:'
+IT_LIMIT=${HOSTILE_LIMIT:-150}
+for ((b = 0; b < BOOTS; b++)); do
+    group=("${CASES[@]:b*PER_BOOT:PER_BOOT}")
+    boot_group $((b + 1))
 done
+
+# --- NTFS: damaged volumes on a second disk ------------------------------------
+NTFS_BUILD=$T_BUILD/tests-tools/ntfs_build
+why=""
+for tool in mkntfs sgdisk; do command -v "$tool" >/dev/null 2>&1 || why="$tool not installed"; done
+[ -x "$NTFS_BUILD" ] || why="$NTFS_BUILD not built (needs ntfs-3g-dev)"
+if [ -z "$why" ] && python3 "$IT_DIR/hostile/make_hostile_ntfs.py" "$NTFS_BUILD" "$W/ntfs" >/dev/null; then
+    mapfile -t group <"$W/ntfs/ntfs-cases.tsv"
+    disk_sha=$(sha256sum <"$W/ntfs/ntfs-disk.img")
+    QEMU_DISK2=$W/ntfs/ntfs-disk.img boot_group ntfs
+    t_eq "NTFS disk byte-identical after the boot" "$disk_sha" "$(sha256sum <"$W/ntfs/ntfs-disk.img")"
+else
+    [ -z "$why" ] && { t_fail "NTFS hostile volumes" "make_hostile_ntfs.py failed"; why="no volumes"; }
+    for ((i = 1; i <= NTFS_TAP; i++)); do t_skip "NTFS hostile test $i" "$why"; done
+fi
 
 # --- nothing was written ------------------------------------------------------
 rm -rf "$W/after" && mkdir -p "$W/after"

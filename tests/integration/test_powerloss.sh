@@ -62,7 +62,7 @@ boot_and_kill() {
         fi
     done
     wait "$bg"
-    cat "$W/$name.out"
+    grep "^# " "$W/$name.out"
     IT_LOG=$T_TMP/$name.log
 }
 
