@@ -3,11 +3,13 @@
 #define VB_FAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "extent.h"
 #include "fs_name.h"
 #include "format/diag.h"
 #include "format/source.h"
+#include "volume.h"
 
 #define FAT_CACHE_SIZE 4096u
 #define FAT_MAX_DIR_BYTES (2u * 1024 * 1024) /* 65536 entries, the FAT limit */
@@ -54,6 +56,14 @@ uint64_t fat_cluster_offset(const fat_volume *vol, uint32_t cluster);
  * contiguous clusters); checks range, length and loops. what names the file. */
 vb_status fat_chain_map(fat_volume *vol, uint32_t first, uint32_t size, vb_extent_map *map, const char *what, vb_diag *diag);
 
+struct fat_dirent;
+/* Called by fat_walk_dir for each live short entry (volume labels
+ * included) with its long name (lfn_len 0 when none). Returns true to stop
+ * the walk. */
+typedef bool (*fat_dir_visit)(void *ctx, const struct fat_dirent *e, const uint16_t *lfn, size_t lfn_len);
+/* fat_dir.c: walks directory dir (0 = root) and calls visit for every live
+ * entry; deleted entries and long-name slots are not reported. */
+vb_status fat_walk_dir(fat_volume *vol, uint32_t dir, fat_dir_visit visit, void *ctx, vb_diag *diag);
 /* fat_dir.c: finds name (long or 8.3, case-insensitive) in the directory
  * starting at cluster dir (0 = root). VB_ERR_NOT_FOUND when absent. */
 vb_status fat_dir_find(fat_volume *vol, uint32_t dir, const vb_fs_name *name, fat_entry *out, vb_diag *diag);
@@ -66,7 +76,12 @@ void fat_set_label(fat_volume *vol, const char *raw11);
 
 /* fat_volume.c: mounts vol over dev (boot sector, label). */
 vb_status fat_mount(fat_volume *vol, vb_source *dev, vb_diag *diag);
+/* Walks a core path from the root and fills *entry with what it names (the
+ * root itself: a directory entry with first_cluster 0). Errors name the path. */
+vb_status fat_resolve(fat_volume *vol, const char *path, fat_entry *entry, vb_diag *diag);
 /* Finds a file by core path and returns its extent map. */
 vb_status fat_lookup(fat_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag);
+/* fat_list.c: lists the directory at path (see vb_fs_list_dir). */
+vb_status fat_list_dir(fat_volume *vol, const char *path, vb_fs_list_fn fn, void *ctx, vb_diag *diag);
 
 #endif

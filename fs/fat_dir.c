@@ -12,10 +12,6 @@ struct lfn_state {
     uint8_t checksum;
 };
 
-/* Called for each live short entry with its long name (len 0 when none).
- * Returns true to stop the walk. */
-typedef bool (*dir_visit)(void *ctx, const fat_dirent *e, const uint16_t *lfn, size_t lfn_len);
-
 /* Checksum of an 8.3 name, as stored in its long-name slots. */
 static uint8_t short_checksum(const char name[11])
 {
@@ -55,7 +51,7 @@ static void take_lfn_slot(struct lfn_state *s, const fat_lfn *l)
 
 /* Processes the entries of one buffer; *end is set at the end-of-directory
  * marker, *stop when the visitor is done. */
-static void process_entries(const uint8_t *buf, size_t len, struct lfn_state *s, dir_visit visit, void *ctx, bool *end, bool *stop)
+static void process_entries(const uint8_t *buf, size_t len, struct lfn_state *s, fat_dir_visit visit, void *ctx, bool *end, bool *stop)
 {
     for (size_t pos = 0; pos + FAT_DIRENT_SIZE <= len; pos += FAT_DIRENT_SIZE) {
         const fat_dirent *e = (const fat_dirent *)(buf + pos);
@@ -85,8 +81,7 @@ static void process_entries(const uint8_t *buf, size_t len, struct lfn_state *s,
     }
 }
 
-/* Walks directory dir (0 = root) and calls visit for every live entry. */
-static vb_status walk_dir(fat_volume *vol, uint32_t dir, dir_visit visit, void *ctx, vb_diag *diag)
+vb_status fat_walk_dir(fat_volume *vol, uint32_t dir, fat_dir_visit visit, void *ctx, vb_diag *diag)
 {
     uint8_t *buf = vb_alloc(vol->cluster_size);
     if (!buf)
@@ -202,7 +197,7 @@ vb_status fat_dir_find(fat_volume *vol, uint32_t dir, const vb_fs_name *name, fa
 {
     struct find_ctx f = { .name = name, .out = out };
     f.has_short = to_short_name(name, f.short_name);
-    vb_status st = walk_dir(vol, dir, match_entry, &f, diag);
+    vb_status st = fat_walk_dir(vol, dir, match_entry, &f, diag);
     if (st != VB_OK)
         return st;
     if (f.found) /* the high half is reserved on FAT12/16 */
@@ -229,5 +224,5 @@ static bool take_label(void *ctx, const fat_dirent *e, const uint16_t *lfn, size
 vb_status fat_read_label(fat_volume *vol, vb_diag *diag)
 {
     struct label_ctx l = { vol };
-    return walk_dir(vol, 0, take_label, &l, diag);
+    return fat_walk_dir(vol, 0, take_label, &l, diag);
 }

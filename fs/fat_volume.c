@@ -19,10 +19,9 @@ vb_status fat_mount(fat_volume *vol, vb_source *dev, vb_diag *diag)
     return fat_read_label(vol, diag);
 }
 
-vb_status fat_lookup(fat_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag)
+vb_status fat_resolve(fat_volume *vol, const char *path, fat_entry *entry, vb_diag *diag)
 {
-    vb_memset(map, 0, sizeof(*map));
-    fat_entry entry = { .attr = FAT_ATTR_DIRECTORY, .first_cluster = 0 };
+    *entry = (fat_entry){ .attr = FAT_ATTR_DIRECTORY, .first_cluster = 0 };
     size_t pos = 0;
     for (;;) {
         vb_fs_name name;
@@ -31,11 +30,11 @@ vb_status fat_lookup(fat_volume *vol, const char *path, vb_extent_map *map, vb_d
         if (st != VB_OK)
             return st;
         if (done)
-            break;
-        if (!(entry.attr & FAT_ATTR_DIRECTORY))
+            return VB_OK;
+        if (!(entry->attr & FAT_ATTR_DIRECTORY))
             return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: a component before the last is not a directory", path);
-        uint32_t dir = entry.first_cluster;
-        st = fat_dir_find(vol, dir, &name, &entry, diag);
+        uint32_t dir = entry->first_cluster;
+        st = fat_dir_find(vol, dir, &name, entry, diag);
         if (st == VB_ERR_NOT_FOUND)
             return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: not found", path);
         if (st != VB_OK) {
@@ -46,9 +45,18 @@ vb_status fat_lookup(fat_volume *vol, const char *path, vb_extent_map *map, vb_d
             }
             return st;
         }
-        if ((entry.attr & FAT_ATTR_DIRECTORY) && entry.first_cluster == 0 && vol->bits == 32)
-            entry.first_cluster = vol->root_cluster; /* ".." style pointer to the root */
+        if ((entry->attr & FAT_ATTR_DIRECTORY) && entry->first_cluster == 0 && vol->bits == 32)
+            entry->first_cluster = vol->root_cluster; /* ".." style pointer to the root */
     }
+}
+
+vb_status fat_lookup(fat_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag)
+{
+    vb_memset(map, 0, sizeof(*map));
+    fat_entry entry;
+    vb_status st = fat_resolve(vol, path, &entry, diag);
+    if (st != VB_OK)
+        return st;
     if (entry.attr & FAT_ATTR_DIRECTORY)
         return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: is a directory, not a file", path);
     return fat_chain_map(vol, entry.first_cluster, entry.size, map, path, diag);

@@ -12,12 +12,14 @@
 #include "fs_name.h"
 #include "format/diag.h"
 #include "format/source.h"
+#include "volume.h"
 
 #define NTFS_MAX_RECORD_SIZE 65536u
 #define NTFS_MAX_CLUSTER_SIZE (2u * 1024 * 1024)
 #define NTFS_MAX_ATTR_LIST_SIZE (8u * 1024 * 1024) /* metadata we load into memory */
 #define NTFS_MAX_LIST_RECORDS 65536u               /* extension records visited per attribute */
 #define NTFS_MAX_INDEX_DEPTH 32u
+#define NTFS_MAX_LIST_BLOCKS 16384u                /* index blocks one listing reads */
 #define NTFS_UPCASE_UNITS 65536u
 #define NTFS_LABEL_MAX 256
 
@@ -126,6 +128,54 @@ vb_status ntfs_load_attr_value(ntfs_volume *vol, const ntfs_attr_data *data, uin
                                vb_diag *diag);
 void ntfs_attr_data_free(ntfs_attr_data *data);
 
+/* An open $I30 index of a directory (ntfs_index.c). */
+typedef struct ntfs_index {
+    uint64_t dir_recno;
+    const uint8_t *dir_rec;      /* the directory's base record (caller's buffer) */
+    ntfs_attr_data root;         /* $INDEX_ROOT value */
+    ntfs_attr_data alloc;        /* $INDEX_ALLOCATION, loaded on first block read */
+    bool have_alloc;
+    uint32_t block_size;         /* validated: power of two, 512 .. NTFS_MAX_RECORD_SIZE */
+    const uint8_t *root_node;    /* node header inside root.value */
+    size_t root_avail;           /* bytes from root_node to the end of the value */
+} ntfs_index;
+
+/* One validated index entry (pointers into the node's buffer). */
+typedef struct ntfs_index_item {
+    uint32_t length;             /* bytes to the next entry */
+    bool last;                   /* end marker: no key */
+    bool has_child;
+    uint64_t child_vcn;          /* when has_child */
+    uint64_t file_ref;           /* the rest: only when !last */
+    const uint8_t *key;          /* $FILE_NAME value */
+    const uint8_t *name;         /* little-endian UTF-16 */
+    uint8_t name_len;
+    uint8_t name_space;          /* 0 POSIX, 1 Win32, 2 DOS, 3 Win32+DOS */
+    uint64_t data_size;          /* as recorded in the index */
+    uint32_t file_attributes;
+} ntfs_index_item;
+
+/* ntfs_index.c: opens the $I30 index of directory record dir_recno (record
+ * buffer dir_rec, which must outlive ix) and validates its root. Close it
+ * with ntfs_index_close. */
+vb_status ntfs_index_open(ntfs_volume *vol, uint64_t dir_recno, const uint8_t *dir_rec, ntfs_index *ix, vb_diag *diag);
+/* Reads index block vcn into block (ix->block_size bytes), applies its
+ * fixup and checks that it says it is that block. */
+vb_status ntfs_index_read_block(ntfs_volume *vol, ntfs_index *ix, uint64_t vcn, uint8_t *block, vb_diag *diag);
+/* Points *node and *avail at the node header of a block read by ntfs_index_read_block. */
+void ntfs_index_block_node(const ntfs_index *ix, const uint8_t *block, const uint8_t **node, size_t *avail);
+/* Checks a node header (avail bytes to the end of its buffer); fills the
+ * offset of the first entry and the bytes in use, both within avail. */
+vb_status ntfs_index_node_bounds(uint64_t dir_recno, const uint8_t *node, size_t avail, uint32_t *first, uint32_t *used,
+                                 vb_diag *diag);
+/* Validates the entry at pos of a node with used bytes and fills item:
+ * length, subnode pointer, and (except for the last entry) a key whose
+ * name lies inside the entry. */
+vb_status ntfs_index_entry_at(uint64_t dir_recno, const uint8_t *node, uint32_t used, uint32_t pos, ntfs_index_item *item,
+                              vb_diag *diag);
+/* Releases what ntfs_index_open and ntfs_index_read_block loaded. */
+void ntfs_index_close(ntfs_index *ix);
+
 /* ntfs_index.c: looks name up in the $I30 index of directory record dir_recno
  * (record buffer dir_rec) and returns the file reference found.
  * VB_ERR_NOT_FOUND if absent. O(depth x node size). */
@@ -136,8 +186,15 @@ int ntfs_collate_names(const ntfs_volume *vol, const uint16_t *a, size_t alen, c
 
 /* ntfs_volume.c: mounts vol over dev (boot sector, $MFT, $UpCase, label). */
 vb_status ntfs_mount(ntfs_volume *vol, vb_source *dev, vb_diag *diag);
+/* Walks a core path from the root directory ("\\" is the root itself) and
+ * leaves the base record it names in rec (vol->record_size bytes), its
+ * number in *recno and whether it is a directory in *is_dir. Errors name
+ * the path. */
+vb_status ntfs_walk(ntfs_volume *vol, const char *path, uint8_t *rec, uint64_t *recno, bool *is_dir, vb_diag *diag);
 /* Finds a file by core path and returns its extent map. */
 vb_status ntfs_lookup(ntfs_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag);
+/* ntfs_list.c: lists the directory at path (see vb_fs_list_dir). */
+vb_status ntfs_list_dir(ntfs_volume *vol, const char *path, vb_fs_list_fn fn, void *ctx, vb_diag *diag);
 /* Releases what ntfs_mount allocated. */
 void ntfs_unmount(ntfs_volume *vol);
 

@@ -165,20 +165,17 @@ static vb_status check_plain_data(const ntfs_attr_data *data, const char *path, 
     return VB_OK;
 }
 
-/* Walks the path from the root directory; leaves the file's record in rec. */
-static vb_status walk_path(ntfs_volume *vol, const char *path, uint8_t *rec, uint64_t *recno_out, vb_diag *diag)
+vb_status ntfs_walk(ntfs_volume *vol, const char *path, uint8_t *rec, uint64_t *recno_out, bool *is_dir, vb_diag *diag)
 {
     uint64_t recno = NTFS_MFT_RECORD_ROOT;
     vb_status st = read_base_record(vol, recno, 0, rec, diag);
     size_t pos = 0;
-    bool any = false;
     while (st == VB_OK) {
         vb_fs_name name;
         bool done;
         st = vb_fs_path_next(path, &pos, &name, &done, diag);
         if (st != VB_OK || done)
             break;
-        any = true;
         if (!(vb_le16(((const ntfs_record_header *)rec)->flags) & NTFS_RECORD_DIRECTORY))
             return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: a component before the last is not a directory", path);
         uint64_t ref;
@@ -198,10 +195,19 @@ static vb_status walk_path(ntfs_volume *vol, const char *path, uint8_t *rec, uin
         }
         return st;
     }
-    if (!any || (vb_le16(((const ntfs_record_header *)rec)->flags) & NTFS_RECORD_DIRECTORY))
-        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: is a directory, not a file", path);
     *recno_out = recno;
+    *is_dir = vb_le16(((const ntfs_record_header *)rec)->flags) & NTFS_RECORD_DIRECTORY;
     return VB_OK;
+}
+
+/* Walks the path from the root directory; leaves the file's record in rec. */
+static vb_status walk_path(ntfs_volume *vol, const char *path, uint8_t *rec, uint64_t *recno_out, vb_diag *diag)
+{
+    bool is_dir = false;
+    vb_status st = ntfs_walk(vol, path, rec, recno_out, &is_dir, diag);
+    if (st == VB_OK && is_dir)
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: is a directory, not a file", path);
+    return st;
 }
 
 vb_status ntfs_lookup(ntfs_volume *vol, const char *path, vb_extent_map *map, vb_diag *diag)

@@ -85,6 +85,13 @@ vb_status vb_fs_open_file(vb_fs *fs, const char *path, vb_source *out, vb_diag *
     return VB_OK;
 }
 
+vb_status vb_fs_list_dir(vb_fs *fs, const char *path, vb_fs_list_fn fn, void *ctx, vb_diag *diag)
+{
+    if (fs->type == VB_FS_NTFS)
+        return ntfs_list_dir(&fs->u.ntfs, path, fn, ctx, diag);
+    return fat_list_dir(&fs->u.fat, path, fn, ctx, diag);
+}
+
 void vb_fs_close(vb_fs *fs)
 {
     if (!fs)

@@ -31,6 +31,17 @@ static void check_map(const vb_extent_map *map)
         fuzz_fail("lookup returned extents sharing disk bytes");
 }
 
+/* Listing callback: checks each entry's name, counts entries, stops after a few thousand. */
+static bool list_entry(void *ctx, const vb_fs_dirent *e)
+{
+    unsigned *count = ctx;
+    if (!e->name || memchr(e->name, '\0', 3 * 255 + 1) == NULL)
+        fuzz_fail("listed name not terminated");
+    if (e->is_dir && e->size != 0)
+        fuzz_fail("listed directory with a size");
+    return ++*count >= 4096;
+}
+
 void fuzz_fs_exercise(vb_source *vol)
 {
     vb_fs *fs = NULL;
@@ -62,5 +73,13 @@ void fuzz_fs_exercise(vb_source *vol)
         }
     }
     free(buf);
+    static const char *const dirs[] = { "\\", "\\vms", "\\vms\\lab", "\\disk.vhd", "\\missing" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        unsigned count = 0;
+        vb_diag d = { 0 };
+        vb_status ls = vb_fs_list_dir(fs, dirs[i], list_entry, &count, &d);
+        if (ls != VB_OK && d.text[0] == '\0')
+            fuzz_fail("listing failed without a message");
+    }
     vb_fs_close(fs);
 }

@@ -77,6 +77,7 @@ if [ "$kind" = ntfs ]; then
         echo "mkdir /many"
         for i in $(seq -w 0 1999); do echo "file /many/file-$i.vhd 1 7"; done
         echo "file /many/Zeta.vhd 5000 8"
+        echo "file /LongFileName-2024.vhd 3000 9"; echo "dosname /LongFileName-2024.vhd LONGFI~1.VHD"
     } | "$builder" "$out/n512.img"
     ntfs_oracle n512 /Dir/Sub/Deep/a.vhd n512_a
     ntfs_oracle n512 /Äpfel/σίσυφος.vhd n512_sisyphus

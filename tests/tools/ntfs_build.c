@@ -147,6 +147,19 @@ static void run(char *line)
         ntfs_inode_close(create(path, S_IFDIR));
         return;
     }
+    if (!strcmp(cmd, "dosname")) { /* dosname PATH SHORT: add a DOS 8.3 name (the long one becomes Win32) */
+        char dos[64];
+        if (sscanf(line, "%*s %*s %63s", dos) != 1)
+            die("bad dosname line", line);
+        ntfschar *uname;
+        int ulen;
+        ntfs_inode *dir = open_parent(path, &uname, &ulen);
+        ntfs_ucsfree(uname);
+        ntfs_inode *ni = ntfs_pathname_to_inode(vol, NULL, path);
+        if (!ni || ntfs_set_ntfs_dos_name(ni, dir, dos, strlen(dos), 0) != 0) /* closes both inodes */
+            die("cannot set the DOS name of", path);
+        return;
+    }
     if (!strcmp(cmd, "uninit")) {
         if (sscanf(line, "%*s %*s %llu %llu %u", &size, &written, &seed) != 3)
             die("bad uninit line", line);
