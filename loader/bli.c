@@ -10,7 +10,12 @@
 #include "format/platform.h"
 #include "format/utf.h"
 
-static EFI_GUID bli_guid = { 0x4a67b082, 0x0a4c, 0x41cf, { 0xb6, 0xc7, 0x44, 0x0b, 0x29, 0xbb, 0x8c, 0x4f } };
+EFI_GUID vb_bli_guid = { 0x4a67b082, 0x0a4c, 0x41cf, { 0xb6, 0xc7, 0x44, 0x0b, 0x29, 0xbb, 0x8c, 0x4f } };
+#define bli_guid vb_bli_guid
+
+/* LoaderFeatures bits (Boot Loader Interface) that vhdboot honours. */
+#define BLI_FEATURE_ENTRY_DEFAULT (1ull << 2)
+#define BLI_FEATURE_ENTRY_ONESHOT (1ull << 3)
 static UINT64 ticks_per_ms;   /* time-stamp counter rate, 0 until calibrated */
 
 /* Reads the CPU's time-stamp counter. */
@@ -52,6 +57,11 @@ void vb_bli_start(EFI_HANDLE loader_device, const char *loader_info)
     set_usec(L"LoaderTimeInitUSec", vb_bli_now_usec());
 
     set_string(L"LoaderInfo", loader_info);
+    uint8_t features[8];
+    uint64_t bits = BLI_FEATURE_ENTRY_DEFAULT | BLI_FEATURE_ENTRY_ONESHOT; /* 64-bit little-endian */
+    vb_put_le32(features, (uint32_t)bits);
+    vb_put_le32(features + 4, (uint32_t)(bits >> 32));
+    vb_var_set_raw(&bli_guid, L"LoaderFeatures", features, sizeof features, VB_VAR_ATTR_VOLATILE);
     if (ST->FirmwareVendor && efi_char16_to_utf8(ST->FirmwareVendor, firmware, sizeof firmware) == VB_OK) {
         vb_format(text, sizeof text, "%s %u.%02u", firmware, (unsigned)(ST->FirmwareRevision >> 16),
                   (unsigned)(ST->FirmwareRevision & 0xffff));

@@ -8,7 +8,14 @@
 #include <efi.h>
 #include "config.h"
 
-/* Records LoaderTimeInitUSec, LoaderInfo, LoaderFirmwareInfo/Type and
+/* The Boot Loader Interface's vendor GUID. LoaderEntryOneShot (deleted
+ * once read) and LoaderEntryDefault under it hold an entry id as
+ * NUL-terminated UTF-16 (what `bootctl set-oneshot ID` / `set-default ID`
+ * write); loader/main.c honours them after VhdbootNext / VhdbootDefault. */
+extern EFI_GUID vb_bli_guid;
+
+/* Records LoaderTimeInitUSec, LoaderInfo, LoaderFeatures (entry default and
+ * one-shot honoured), LoaderFirmwareInfo/Type and
  * LoaderDevicePartUUID (when the loader's volume is a GPT partition).
  * loader_info is e.g. "vhdboot 1.2". Call once, early. Failures are ignored: the variables are informative. */
 void vb_bli_start(EFI_HANDLE loader_device, const char *loader_info);

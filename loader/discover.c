@@ -1,19 +1,18 @@
-/* vhdboot: VHD discovery over SimpleFileSystem volumes (see discover.h). */
+/* vhdboot: VHD discovery over the host volumes (see discover.h): every NTFS
+ * or FAT partition of every disk, listed with vb_fs_list_dir and read
+ * through extent maps (efi/host_volumes.h), so NTFS works like FAT. */
 #include <efi.h>
 #include <efilib.h>
 #include "discover.h"
 #include "discover_list.h"
 #include "efi/console.h"
-#include "efi/devpath.h"
-#include "efi/file_source.h"
-#include "efi/text.h"
-#include "efi/volume.h"
+#include "efi/host_opener.h"
+#include "efi/host_volumes.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"
 
 #define MAX_FOUND 64u
-#define DIR_INFO_BYTES (SIZE_OF_EFI_FILE_INFO + 512 * sizeof(CHAR16))
 
 /* Everything one discovery run collects. */
 struct scan {
@@ -21,50 +20,54 @@ struct scan {
     unsigned count;
 };
 
-/* Fills how the volume on handle is named in entries: SELF for the
- * loader's own, else its label, else its PARTUUID. Returns false when the
- * volume has neither (it cannot be named in an entry). */
-static bool name_volume(EFI_HANDLE handle, EFI_HANDLE loader_device, EFI_FILE_HANDLE root, vb_found_vhd *f)
+/* What the listing callback of one folder needs. */
+struct folder_ctx {
+    struct scan *s;
+    const vb_found_vhd *volume; /* volume naming copied into each entry */
+    const char *folder;
+};
+
+/* Fills how vol is named in entries: SELF for the loader's own, else its
+ * label, else its PARTUUID. Returns false when it has neither (it cannot be
+ * named in an entry). */
+static bool name_volume(const efi_host_volume *vol, EFI_HANDLE loader_device, vb_found_vhd *f)
 {
     f->volume[0] = '\0';
-    if (handle == loader_device) {
+    if (vol->handle == loader_device) {
         f->volume_kind = VB_VOLUME_SELF;
         return true;
     }
-    EFI_FILE_SYSTEM_INFO *info = LibFileSystemInfo(root);
-    if (info) {
-        if (efi_char16_to_utf8(info->VolumeLabel, f->volume, sizeof f->volume) != VB_OK)
-            f->volume[0] = '\0';
-        FreePool(info);
-    }
-    if (f->volume[0]) {
+    if (vol->label[0] && vb_strlen(vol->label) < sizeof f->volume) {
+        vb_strlcpy(f->volume, vol->label, sizeof f->volume);
         f->volume_kind = VB_VOLUME_LABEL;
         return true;
     }
-    EFI_DEVICE_PATH *path = DevicePathFromHandle(handle);
-    if (path && efi_devpath_partuuid(path, f->volume)) {
+    if (vol->partuuid[0]) {
+        vb_strlcpy(f->volume, vol->partuuid, sizeof f->volume);
         f->volume_kind = VB_VOLUME_PARTUUID;
         return true;
     }
     return false;
 }
 
-/* Opens the VHD f->path under root read-only and fills type, size, UUIDs
- * and chain depth (or the problem). */
-static void inspect(EFI_FILE_HANDLE root, vb_found_vhd *f)
+/* Opens the VHD f->path on vol read-only (parents as a boot finds them) and
+ * fills type, size, UUIDs and chain depth (or the problem). */
+static void inspect(efi_host_volume *vol, vb_found_vhd *f)
 {
-    efi_file_opener opener;
+    efi_host_opener opener;
     vb_source file = { 0 };
     vb_layer *layer = NULL;
     vb_chain *chain = NULL;
     vb_diag diag = { 0 };
-    efi_file_opener_init(&opener, root);
+    efi_host_opener_init(&opener, vol, false, false);
     vb_status st = opener.opener.open(opener.opener.ctx, f->path, false, &file);
-    if (st == VB_OK)
+    if (st == VB_OK) {
         st = vb_layer_open(&file, f->path, 0, &layer, &diag);
+        if (st != VB_OK)
+            vb_source_close(&file);
+    }
     if (st != VB_OK) {
         vb_strlcpy(f->problem, vb_status_message(st), sizeof f->problem);
-        vb_source_close(&file); /* harmless when it never opened */
         return;
     }
     const vb_vhd_info *info = vb_layer_info(layer);
@@ -84,65 +87,61 @@ static void inspect(EFI_FILE_HANDLE root, vb_found_vhd *f)
     }
 }
 
-/* Adds every *.vhd in folder (volume-absolute) of root to s. */
-static void scan_folder(struct scan *s, EFI_FILE_HANDLE root, const vb_found_vhd *volume, const char *folder)
+/* vb_fs_list_dir callback: records each *.vhd file of the folder (inspected
+ * after the listing). Returns true (stop) when the table is full. */
+static bool take_entry(void *ctx, const vb_fs_dirent *e)
 {
-    CHAR16 wide[VB_CONFIG_DISCOVER_PATH_LEN];
-    EFI_FILE_HANDLE dir;
-    char name[256];
-    if (efi_utf8_to_char16(folder, wide, VB_CONFIG_DISCOVER_PATH_LEN) != VB_OK)
+    struct folder_ctx *c = ctx;
+    if (e->is_dir || !vb_discover_is_vhd_name(e->name))
+        return false;
+    vb_found_vhd *f = &c->s->found[c->s->count];
+    *f = *c->volume;
+    bool at_root = c->folder[0] == '\\' && c->folder[1] == '\0';
+    if (vb_format(f->path, sizeof f->path, "%s\\%s", at_root ? "" : c->folder, e->name) >= (int)sizeof f->path - 1)
+        return false;
+    c->s->count++;
+    return c->s->count >= MAX_FOUND;
+}
+
+/* Adds every *.vhd in folder (volume-absolute) of vol to s. */
+static void scan_folder(struct scan *s, efi_host_volume *vol, const vb_found_vhd *volume, const char *folder)
+{
+    struct folder_ctx c = { s, volume, folder };
+    unsigned first = s->count;
+    vb_diag diag = { 0 };
+    if (!vol->fs || s->count >= MAX_FOUND)
         return;
-    if (root->Open(root, &dir, wide, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
-        return;
-    EFI_FILE_INFO *info = vb_alloc(DIR_INFO_BYTES);
-    while (info && s->count < MAX_FOUND) {
-        UINTN size = DIR_INFO_BYTES;
-        if (dir->Read(dir, &size, info) != EFI_SUCCESS || size == 0)
-            break;
-        if (info->Attribute & EFI_FILE_DIRECTORY)
-            continue;
-        if (efi_char16_to_utf8(info->FileName, name, sizeof name) != VB_OK || !vb_discover_is_vhd_name(name))
-            continue;
-        vb_found_vhd *f = &s->found[s->count];
-        *f = *volume;
-        bool at_root = folder[0] == '\\' && folder[1] == '\0';
-        if (vb_format(f->path, sizeof f->path, "%s\\%s", at_root ? "" : folder, name) >= (int)sizeof f->path - 1)
-            continue;
-        inspect(root, f);
-        s->count++;
-    }
-    vb_free(info);
-    dir->Close(dir);
+    vb_status st = vb_fs_list_dir(vol->fs, folder, take_entry, &c, &diag);
+    if (st != VB_OK && st != VB_ERR_NOT_FOUND && st != VB_ERR_INVALID_ARG)
+        efi_say("vhdboot: discovery: %s: %s\n", efi_host_volume_name(vol), diag.text);
+    for (unsigned i = first; i < s->count; i++)
+        inspect(vol, &s->found[i]);
 }
 
 unsigned vb_discover(vb_config *cfg, EFI_HANDLE loader_device)
 {
     static const char *const defaults[] = VB_DISCOVER_DEFAULT_PATHS;
-    EFI_HANDLE *handles = NULL;
-    UINTN count = 0;
     struct scan s = { vb_alloc(MAX_FOUND * sizeof(vb_found_vhd)), 0 };
-    if (!s.found)
-        return 0;
-    if (BS->LocateHandleBuffer(ByProtocol, &FileSystemProtocol, NULL, &count, &handles) != EFI_SUCCESS)
-        count = 0;
-    for (UINTN h = 0; h < count; h++) {
-        EFI_FILE_HANDLE root;
-        vb_found_vhd *volume = vb_alloc(sizeof *volume);
-        if (!volume)
-            break;
-        if (efi_volume_open_root(handles[h], &root, NULL) == VB_OK) {
-            if (name_volume(handles[h], loader_device, root, volume)) {
-                unsigned n = cfg->discover_path_count ? cfg->discover_path_count : VB_DISCOVER_DEFAULT_PATH_COUNT;
-                for (unsigned i = 0; i < n; i++)
-                    scan_folder(&s, root, volume, cfg->discover_path_count ? cfg->discover_paths[i] : defaults[i]);
-            }
-            root->Close(root);
-        }
+    vb_found_vhd *volume = vb_alloc(sizeof *volume);
+    if (!s.found || !volume) {
+        vb_free(s.found);
         vb_free(volume);
+        return 0;
     }
-    if (handles)
-        FreePool(handles);
+    /* before any virtual disk exists, so that none of its partitions is listed */
+    if (efi_host_volume_count() == 0)
+        efi_host_volumes_scan();
+    unsigned n = cfg->discover_path_count ? cfg->discover_path_count : VB_DISCOVER_DEFAULT_PATH_COUNT;
+    for (unsigned v = 0; v < efi_host_volume_count(); v++) {
+        efi_host_volume *vol = efi_host_volume_at(v);
+        vb_memset(volume, 0, sizeof *volume);
+        if (!vol || !name_volume(vol, loader_device, volume))
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            scan_folder(&s, vol, volume, cfg->discover_path_count ? cfg->discover_paths[i] : defaults[i]);
+    }
     unsigned added = vb_discover_add(cfg, s.found, s.count);
+    vb_free(volume);
     vb_free(s.found);
     return added;
 }
@@ -161,12 +160,14 @@ static void format_uuid(const uint8_t u[16], char out[37])
     out[n] = '\0';
 }
 
-/* Works out the volume handle and absolute path of entry, like a boot does. */
+/* Works out where entry's top VHD is looked for, like a boot does: its home
+ * volume, whether other volumes may hold it, and its volume-absolute path. */
 static vb_status locate(EFI_HANDLE loader_device, const char *loader_path, const vb_boot_entry *entry,
-                        EFI_HANDLE *volume, char *path, size_t cap, vb_diag *diag)
+                        efi_host_volume **home, bool *anywhere, char *path, size_t cap, vb_diag *diag)
 {
     if (entry->volume_kind == VB_VOLUME_SELF) {
-        *volume = loader_device;
+        *home = efi_host_volume_of_handle(loader_device);
+        *anywhere = true;
         if (entry->vhd[0] == '\\') {
             vb_strlcpy(path, entry->vhd, cap);
             return VB_OK;
@@ -176,30 +177,45 @@ static vb_status locate(EFI_HANDLE loader_device, const char *loader_path, const
         return VB_OK;
     }
     vb_strlcpy(path, entry->vhd, cap);
-    return efi_volume_find(entry->volume_kind == VB_VOLUME_LABEL ? EFI_VOLUME_BY_LABEL : EFI_VOLUME_BY_PARTUUID,
-                           entry->volume, volume, diag);
+    *anywhere = false;
+    *home = efi_host_volume_find(entry->volume_kind == VB_VOLUME_LABEL ? EFI_VOLUME_BY_LABEL : EFI_VOLUME_BY_PARTUUID,
+                                 entry->volume);
+    if (!*home)
+        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s:%s: no NTFS or FAT volume with %s '%s'", entry->volume, entry->vhd,
+                       entry->volume_kind == VB_VOLUME_LABEL ? "label" : "PARTUUID", entry->volume);
+    return VB_OK;
 }
 
 void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, const vb_boot_entry *entry)
 {
     char path[VB_PATH_MAX], uuid[37];
-    EFI_HANDLE volume = NULL;
-    EFI_FILE_HANDLE root = NULL;
+    efi_host_volume *home = NULL;
+    bool anywhere = false;
     vb_chain *chain = NULL;
     vb_diag diag = { 0 };
-    efi_file_opener opener;
+    efi_host_opener *opener = vb_alloc(sizeof *opener);
     efi_say("vhdboot info: %s\n", entry->title);
-    vb_status st = locate(loader_device, loader_path, entry, &volume, path, sizeof path, &diag);
-    if (st == VB_OK)
-        st = efi_volume_open_root(volume, &root, &diag);
+    if (!opener) {
+        efi_say("vhdboot: error: out of memory\n");
+        return;
+    }
+    if (efi_host_volume_count() == 0)
+        efi_host_volumes_scan();
+    vb_status st = locate(loader_device, loader_path, entry, &home, &anywhere, path, sizeof path, &diag);
     if (st == VB_OK) {
-        efi_file_opener_init(&opener, root);
-        st = vb_chain_open(&opener.opener, path, 0, &chain, &diag);
+        efi_host_opener_init(opener, home, false, anywhere);
+        st = vb_chain_open(&opener->opener, path, 0, &chain, &diag);
+        if (st != VB_OK && opener->detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
+            diag = opener->detail;
     }
     if (st != VB_OK) {
         efi_say("vhdboot: error: %s\n", diag.text[0] ? diag.text : vb_status_message(st));
     } else {
-        efi_say("chain of %u layer(s), write mode %s\n", vb_chain_depth(chain), vb_write_mode_name(entry->write));
+        efi_host_volume *top = NULL;
+        bool mapped = true;
+        efi_host_opener_oldest(opener, &top, &mapped);
+        efi_say("chain of %u layer(s), write mode %s%s%s\n", vb_chain_depth(chain), vb_write_mode_name(entry->write),
+                top ? ", on " : "", top ? efi_host_volume_name(top) : "");
         for (unsigned i = 0; i < vb_chain_depth(chain); i++) {
             const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
             format_uuid(info->uuid, uuid);
@@ -213,6 +229,5 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
         }
         vb_chain_close(chain);
     }
-    if (root)
-        root->Close(root);
+    vb_free(opener);
 }

@@ -1,10 +1,12 @@
-/* vhdboot: VHD discovery on the firmware's volumes, and chain details.
+/* vhdboot: VHD discovery on the host volumes, and chain details.
  *
- * Discovery walks every volume with a SimpleFileSystem (FAT; NTFS once the
- * firmware or vhdboot offers one there) and lists each *.vhd file in the
- * folders of cfg->discover_paths (default \, \vms, \VHD, \images). Each file
- * is opened read-only: its footer gives type and size, its chain the depth.
- * The entries are added by vb_discover_add (discover_list.h). */
+ * Discovery walks every NTFS or FAT host volume (efi/host_volumes.h: every
+ * partition of every disk, read with fs/ rather than the firmware's drivers)
+ * and lists each *.vhd file in the folders of cfg->discover_paths (default
+ * \, \vms, \VHD, \images). Each file is opened read-only through the host
+ * opener, as a boot would: its footer gives type and size, its chain (parents
+ * on the same volume first, then on others) the depth. The entries are added
+ * by vb_discover_add (discover_list.h). */
 #ifndef VB_LOADER_DISCOVER_H
 #define VB_LOADER_DISCOVER_H
 

@@ -48,29 +48,46 @@ static vb_status load_config(EFI_LOADED_IMAGE *loaded, const char *loader_path, 
     return VB_OK;
 }
 
-/* Picks the entry highlighted first: the one-shot VhdbootNext (deleted as
- * it is read), else VhdbootDefault, else the configuration's default. An id
- * that names no entry is reported (also in notice) and ignored. */
+/* A variable that can name the entry highlighted first. */
+struct entry_var {
+    EFI_GUID *guid;
+    const CHAR16 *name;
+    const char *text;
+    bool one_shot; /* deleted as soon as it is read */
+};
+
+/* Picks the entry highlighted first, in this order: the one-shots
+ * VhdbootNext and LoaderEntryOneShot (both deleted as they are read, so
+ * neither outlives this boot), then the defaults VhdbootDefault and
+ * LoaderEntryDefault, else the configuration's default. An id that names no
+ * entry is reported (also in notice) and ignored. */
 static unsigned initial_entry(vb_config *cfg, char *notice, size_t cap)
 {
-    static const CHAR16 *const names[] = { VB_VAR_NEXT, VB_VAR_DEFAULT };
-    static const char *const texts[] = { "VhdbootNext", "VhdbootDefault" };
-    char id[VB_CONFIG_ID_MAX];
-    for (unsigned k = 0; k < 2; k++) {
-        vb_status st = vb_var_get_id(names[k], id, sizeof id);
-        if (k == 0 && st != VB_ERR_NOT_FOUND && vb_var_delete(names[k]) != VB_OK)
-            efi_say("vhdboot: error: cannot delete the one-shot variable %s\n", texts[k]);
-        if (st == VB_ERR_NOT_FOUND)
+    const struct entry_var vars[] = {
+        { &vb_vendor_guid, VB_VAR_NEXT, "VhdbootNext", true },
+        { &vb_bli_guid, L"LoaderEntryOneShot", "LoaderEntryOneShot", true },
+        { &vb_vendor_guid, VB_VAR_DEFAULT, "VhdbootDefault", false },
+        { &vb_bli_guid, L"LoaderEntryDefault", "LoaderEntryDefault", false },
+    };
+    char ids[4][VB_CONFIG_ID_MAX];
+    vb_status got[4];
+    for (unsigned k = 0; k < 4; k++) {
+        got[k] = vb_var_get_id_of(vars[k].guid, vars[k].name, ids[k], sizeof ids[k]);
+        if (vars[k].one_shot && got[k] != VB_ERR_NOT_FOUND && vb_var_delete_of(vars[k].guid, vars[k].name) != VB_OK)
+            efi_say("vhdboot: error: cannot delete the one-shot variable %s\n", vars[k].text);
+    }
+    for (unsigned k = 0; k < 4; k++) {
+        if (got[k] == VB_ERR_NOT_FOUND)
             continue;
-        int i = st == VB_OK ? vb_config_find(cfg, id) : -1;
+        int i = got[k] == VB_OK ? vb_config_find(cfg, ids[k]) : -1;
         if (i >= 0) {
-            efi_say("vhdboot: %s selects entry '%s'\n", texts[k], id);
+            efi_say("vhdboot: %s selects entry '%s'\n", vars[k].text, ids[k]);
             return (unsigned)i;
         }
-        if (st == VB_OK)
-            vb_format(notice, (int)cap, "%s names an unknown entry '%s' (ignored)", texts[k], id);
+        if (got[k] == VB_OK)
+            vb_format(notice, (int)cap, "%s names an unknown entry '%s' (ignored)", vars[k].text, ids[k]);
         else
-            vb_format(notice, (int)cap, "%s holds no valid entry id (ignored)", texts[k]);
+            vb_format(notice, (int)cap, "%s holds no valid entry id (ignored)", vars[k].text);
         efi_say("vhdboot: %s\n", notice);
     }
     return cfg->default_index;

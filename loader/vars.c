@@ -11,10 +11,15 @@ EFI_GUID vb_vendor_guid = VB_VDISK_GUID;
 
 vb_status vb_var_get_id(const CHAR16 *name, char *out, size_t cap)
 {
+    return vb_var_get_id_of(&vb_vendor_guid, name, out, cap);
+}
+
+vb_status vb_var_get_id_of(EFI_GUID *guid, const CHAR16 *name, char *out, size_t cap)
+{
     uint8_t data[VB_VAR_ID_UNITS_MAX * 2];
     UINTN size = sizeof data;
     UINT32 attrs = 0;
-    EFI_STATUS st = RT->GetVariable((CHAR16 *)name, &vb_vendor_guid, &attrs, &size, data);
+    EFI_STATUS st = RT->GetVariable((CHAR16 *)name, guid, &attrs, &size, data);
     if (st == EFI_NOT_FOUND)
         return VB_ERR_NOT_FOUND;
     if (st != EFI_SUCCESS || size % 2 != 0)
@@ -41,15 +46,20 @@ vb_status vb_var_set_id(const CHAR16 *name, const char *id)
 
 vb_status vb_var_delete(const CHAR16 *name)
 {
+    return vb_var_delete_of(&vb_vendor_guid, name);
+}
+
+vb_status vb_var_delete_of(EFI_GUID *guid, const CHAR16 *name)
+{
     UINT32 attrs = 0;
     UINTN size = 0;
-    EFI_STATUS st = RT->GetVariable((CHAR16 *)name, &vb_vendor_guid, &attrs, &size, NULL);
+    EFI_STATUS st = RT->GetVariable((CHAR16 *)name, guid, &attrs, &size, NULL);
     if (st == EFI_NOT_FOUND)
         return VB_OK;
     /* deleting = setting with size 0 and the variable's own attributes */
     if (st != EFI_BUFFER_TOO_SMALL && st != EFI_SUCCESS)
         attrs = VB_VAR_ATTR_PERSISTENT;
-    st = RT->SetVariable((CHAR16 *)name, &vb_vendor_guid, attrs, 0, NULL);
+    st = RT->SetVariable((CHAR16 *)name, guid, attrs, 0, NULL);
     return st == EFI_SUCCESS || st == EFI_NOT_FOUND ? VB_OK : VB_ERR_IO;
 }
 
