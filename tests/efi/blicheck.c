@@ -45,6 +45,19 @@ static void show(const CHAR16 *name, const char *label)
             terminated ? "NUL" : "not");
 }
 
+/* Prints a 64-bit little-endian variable (LoaderFeatures) in hex. */
+static void show_u64(const CHAR16 *name, const char *label)
+{
+    uint8_t data[8];
+    UINTN size = sizeof data;
+    UINT32 attrs = 0;
+    if (RT->GetVariable((CHAR16 *)name, &bli_guid, &attrs, &size, data) != EFI_SUCCESS || size != sizeof data) {
+        efi_say("BLI: %s absent\n", label);
+        return;
+    }
+    efi_say("BLI: %s=0x%llx (attributes 0x%x)\n", label, (unsigned long long)vb_le64(data), (unsigned)attrs);
+}
+
 /* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
@@ -56,6 +69,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
     show(L"LoaderTimeInitUSec", "LoaderTimeInitUSec");
     show(L"LoaderTimeExecUSec", "LoaderTimeExecUSec");
     show(L"LoaderFirmwareType", "LoaderFirmwareType");
+    show_u64(L"LoaderFeatures", "LoaderFeatures");
+    show(L"LoaderEntryOneShot", "LoaderEntryOneShot");
     efi_say("BLI: DONE\n");
     RT->ResetSystem(EfiResetShutdown, EFI_SUCCESS, 0, NULL);
     return EFI_SUCCESS;

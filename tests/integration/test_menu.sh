@@ -15,7 +15,7 @@
 #      \images and \vms, hides the base of a differencing chain until b is
 #      pressed, and "2" boots the 2-layer chain.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 43
+it_require_qemu 54
 
 W=$T_TMP
 ESP=$W/esp.img
@@ -148,5 +148,54 @@ t_eq "discovery: the base is listed only while b is on" 1 "$n_base"
 it_expect "discovery: 2 boots the chain" '^vhdboot: selected 2\. \\vms\\child\.vhd'
 it_expect "discovery: the chain has 2 layers" 'vhdboot: opened chain of 2 layer'
 it_expect_guest "discovery: PAYLOAD: PASS" '^PAYLOAD: PASS'
-t_skip "discovery on NTFS volumes" "directory listing on NTFS is not available to the loader yet (discovery uses SimpleFileSystem)"
+
+# --- boot 5: discovery on NTFS, LoaderEntryOneShot, chain details on NTFS --------
+# A second disk holds an NTFS partition "VMDATA" with \vms\x.vhd (differencing)
+# and its base \vms\base.vhd; the guest's boot file is blicheck. The ESP has
+# no vhdboot.conf and \vms\first.vhd; the loader is started from the UEFI
+# Shell, whose startup.nsh first sets LoaderEntryOneShot as
+# `bootctl set-oneshot VMDATA:vms/x.vhd` would (NUL-terminated UTF-16 under
+# the Boot Loader Interface GUID).
+NTFS_BUILD=$T_BUILD/tests-tools/ntfs_build
+if ! command -v mkntfs >/dev/null 2>&1 || ! command -v ntfscp >/dev/null 2>&1 || [ ! -x "$NTFS_BUILD" ]; then
+    for ((i = 1; i <= 12; i++)); do t_skip "discovery on NTFS, check $i" "mkntfs/ntfscp or $NTFS_BUILD (ntfs-3g-dev) missing"; done
+    exit $T_FAILED
+fi
+NESP=$W/nesp.img DATA=$W/ndata.img NTFS=$W/ntfs.img
+mkdir -p "$W/nt"
+cp "$W/guest.img" "$W/nt/guest.img" &&
+    mcopy -o -i "$W/nt/guest.img@@1M" "$T_BUILD/blicheck.efi" ::/EFI/BOOT/BOOTX64.EFI &&
+    vhd_from_raw "$W/nt/guest.img" "$W/nt/base.vhd" dynamic &&
+    "$VHDTOOL" create diff --parent "$W/nt/base.vhd" "$W/nt/x.vhd" >/dev/null || it_setup_fail "NTFS-discovery VHDs"
+truncate -s 40M "$NTFS" && mkntfs -F -Q -q -L VMDATA -c 4096 -p 2048 "$NTFS" >/dev/null 2>&1 &&
+    printf 'mkdir /vms\n' | "$NTFS_BUILD" "$NTFS" &&
+    ntfscp -q "$NTFS" "$W/nt/base.vhd" /vms/base.vhd && ntfscp -q "$NTFS" "$W/nt/x.vhd" /vms/x.vhd &&
+    truncate -s 42M "$DATA" && sgdisk -n 1:2048:+40M -t 1:0700 "$DATA" >/dev/null &&
+    dd if="$NTFS" of="$DATA" bs=1M seek=1 conv=notrunc status=none || it_setup_fail "NTFS second disk"
+esp_create "$NESP" 64 && esp_del "$NESP" /EFI/BOOT/BOOTX64.EFI &&
+    esp_put "$NESP" "$T_BUILD/vhdboot.efi" /EFI/vhdboot/vhdboot.efi &&
+    esp_put "$NESP" "$W/good.vhd" /vms/first.vhd || it_setup_fail "ESP for NTFS discovery"
+printf 'fs0:\r\nsetvar LoaderEntryOneShot -guid 4a67b082-0a4c-41cf-b6c7-440b29bb8c4f -nv -bs -rt =L"VMDATA:vms/x.vhd"\r\n\\EFI\\vhdboot\\vhdboot.efi\r\n' |
+    mcopy -i "$NESP@@1M" - ::/startup.nsh || it_setup_fail "startup.nsh"
+export QEMU_DISK2=$DATA
+IT_LIMIT=120
+IT_STOP='vhdboot: returning to menu|Kernel panic|PAYLOAD: FAIL|X64 Exception Type' # the Shell's prompt is expected here
+it_boot menu-ntfs "$NESP" \
+    'Press ESC in [0-9]+ seconds' '\r' \
+    'booting .* in [0-9]+ s' 'i' \
+    'press a key to return to the menu' ' ' \
+    '2:^> 2\. VMDATA:' '\r'
+unset QEMU_DISK2
+it_expect "NTFS discovery: finds the VHDs on FAT and NTFS (base included in the count)" '^vhdboot: discovery found 3 VHD'
+it_expect "NTFS discovery: the ESP's VHD is listed first" '^  1\. \\vms\\first\.vhd  \(16 MiB dynamic, 1 layer\)'
+it_expect "NTFS discovery: the NTFS child is listed with its chain depth" '^> 2\. VMDATA:\\vms\\x\.vhd  \(16 MiB differencing, 2 layers\)'
+it_reject "NTFS discovery: the NTFS base is hidden" 'VMDATA:\\vms\\base\.vhd  \('
+it_expect "LoaderEntryOneShot (as bootctl set-oneshot writes it) selects the entry" "^vhdboot: LoaderEntryOneShot selects entry 'VMDATA:vms/x\.vhd'"
+it_expect "NTFS i: the chain details open on NTFS" '^chain of 2 layer\(s\), write mode persistent, on NTFS volume .VMDATA.'
+it_expect "NTFS i: the base layer is listed" '^  layer 2: \\vms\\base\.vhd'
+it_expect "NTFS discovery: the one-shot entry boots" '^vhdboot: selected 2\. VMDATA:\\vms\\x\.vhd'
+it_expect_guest "NTFS discovery: the chain's boot file ran (BLI: DONE)" '^BLI: DONE'
+it_expect "BLI: LoaderEntryOneShot was deleted when read" '^BLI: LoaderEntryOneShot absent'
+it_expect "BLI: LoaderFeatures says entry default and one-shot are honoured" '^BLI: LoaderFeatures=0xc \(attributes 0x6\)'
+it_expect "BLI: LoaderEntrySelected is the discovered NTFS entry" '^BLI: LoaderEntrySelected=VMDATA:vms/x\.vhd '
 exit $T_FAILED
