@@ -1,8 +1,9 @@
 /* vhdboot: full structural check of one opened VHD layer (vhdtool check).
  *
- * Open already refuses what would make reads unsafe; this adds what needs a
- * sort or extra reads: blocks overlapping each other or locator data, the
- * footer copy, BAT entries beyond the disk, undecodable parent fields. */
+ * Open already refuses what would make reads or writes unsafe (including the
+ * first overlapping block, vhd_overlap.c); this reports every problem, with
+ * what needs extra reads: metadata areas overlapping each other, the footer
+ * copy, BAT entries beyond the disk, undecodable parent fields. */
 #include "bytes.h"
 #include "diag.h"
 #include "platform.h"
@@ -13,14 +14,11 @@ typedef struct check_ctx {
     void (*report)(void *ctx, const char *line);
     void *report_ctx;
     vb_status first;          /* first problem found (VB_OK when none) */
+    unsigned overlaps;        /* overlapping blocks reported so far */
 } check_ctx;
 
-/* One region of the file: [start, end), labelled for messages. */
-typedef struct region {
-    uint64_t start, end;
-    uint32_t block;           /* block index, or UINT32_MAX for metadata */
-    const char *what;
-} region;
+/* Overlaps reported one by one; beyond this many a single summary line. */
+#define CHECK_MAX_OVERLAPS 32u
 
 /* Reports one problem line (prefixed with the file name) and remembers the first status. */
 static void problem(check_ctx *c, vb_status status, const char *fmt, ...)
@@ -38,60 +36,37 @@ static void problem(check_ctx *c, vb_status status, const char *fmt, ...)
         c->report(c->report_ctx, line);
 }
 
-/* Restores the heap order below node i of regions[0..n) (by start offset). */
-static void sift_down(region *r, size_t i, size_t n)
+/* vb_overlap_fn of the check: reports the overlap as a problem; after
+ * CHECK_MAX_OVERLAPS of them says so once and stops (returns false). */
+static bool report_overlap(void *ctx, const vb_overlap *o)
 {
-    for (;;) {
-        size_t big = i, l = 2 * i + 1, rr = l + 1;
-        if (l < n && r[l].start > r[big].start)
-            big = l;
-        if (rr < n && r[rr].start > r[big].start)
-            big = rr;
-        if (big == i)
-            return;
-        region t = r[i];
-        r[i] = r[big];
-        r[big] = t;
-        i = big;
+    check_ctx *c = ctx;
+    char other[32];
+    if (c->overlaps++ == CHECK_MAX_OVERLAPS) {
+        problem(c, VB_ERR_BAD_BAT_ENTRY, "more overlapping blocks not listed (first %u shown)", CHECK_MAX_OVERLAPS);
+        return false;
     }
+    problem(c, VB_ERR_BAD_BAT_ENTRY, "block %u at offset %llu overlaps %s at offset %llu", o->block,
+            (unsigned long long)o->at, vb_overlap_other_name(o, other, sizeof(other)),
+            (unsigned long long)o->other_at);
+    return true;
 }
 
-/* Sorts regions by start offset (heap sort: no recursion, no libc). */
-static void sort_regions(region *r, size_t n)
+/* Reports metadata areas that overlap each other (a handful: pairwise; only
+ * locator data can, open refuses the rest). */
+static void check_meta_overlaps(check_ctx *c)
 {
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(r, i, n);
-    for (size_t end = n; end > 1; end--) {
-        region t = r[0];
-        r[0] = r[end - 1];
-        r[end - 1] = t;
-        sift_down(r, 0, end - 1);
-    }
-}
-
-/* Names a region for a message into buf. */
-static const char *region_name(const region *r, char *buf, int cap)
-{
-    if (r->block == UINT32_MAX)
-        return r->what;
-    vb_format(buf, cap, "block %u", r->block);
-    return buf;
-}
-
-/* Reports every pair of overlapping regions (after sorting by start). */
-static void check_overlaps(check_ctx *c, region *r, size_t n)
-{
-    sort_regions(r, n);
-    char a[32], b[32];
-    size_t reach = 0; /* index of the region reaching furthest so far */
-    for (size_t i = 1; i < n; i++) {
-        if (r[i].start < r[reach].end)
-            problem(c, VB_ERR_BAD_BAT_ENTRY, "%s at offset %llu overlaps %s at offset %llu",
-                    region_name(&r[i], a, sizeof(a)), (unsigned long long)r[i].start,
-                    region_name(&r[reach], b, sizeof(b)), (unsigned long long)r[reach].start);
-        if (r[i].end > r[reach].end)
-            reach = i;
-    }
+    vb_area a[VB_MAX_META_AREAS];
+    unsigned n = vb_layer_meta_areas(c->layer, a);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i + 1; j < n; j++) {
+            /* name the one starting later first */
+            const vb_area *late = a[j].start >= a[i].start ? &a[j] : &a[i];
+            const vb_area *early = late == &a[j] ? &a[i] : &a[j];
+            if (late->start - early->start < early->len)
+                problem(c, VB_ERR_BAD_LOCATOR, "%s at offset %llu overlaps %s at offset %llu", late->what,
+                        (unsigned long long)late->start, early->what, (unsigned long long)early->start);
+        }
 }
 
 /* Checks the footer copy at offset 0 against the trailing footer. */
@@ -115,36 +90,14 @@ static void check_footer_copy(check_ctx *c)
         problem(c, VB_ERR_FOOTER_CHECKSUM, "footer copy at offset 0 differs from the footer");
 }
 
-/* Checks BAT entries, blocks and locator data for overlaps; entries past the
- * disk end that are allocated. Returns VB_ERR_NO_MEMORY if the list cannot be built. */
+/* Checks blocks and metadata areas for overlaps, and that entries past the
+ * disk end are unused. Returns VB_ERR_NO_MEMORY if the block sort cannot be done. */
 static vb_status check_layout(check_ctx *c)
 {
     vb_layer *layer = c->layer;
     const vb_vhd_info *info = &layer->info;
-    size_t n = 3 + layer->locator_count + info->allocated_blocks;
-    region *r = vb_alloc(n * sizeof(region));
-    if (!r)
-        return VB_ERR_NO_MEMORY;
-    size_t k = 0;
-    uint64_t bat_region = ((uint64_t)info->bat_entries * 4 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
-    r[k++] = (region){ 0, VB_FOOTER_SIZE, UINT32_MAX, "footer copy" };
-    r[k++] = (region){ info->header_offset, info->header_offset + VB_HEADER_SIZE, UINT32_MAX, "dynamic header" };
-    r[k++] = (region){ info->bat_offset, info->bat_offset + bat_region, UINT32_MAX, "block table" };
-    for (unsigned i = 0; i < layer->locator_count; i++) {
-        const vb_locator *l = &layer->locators[i];
-        uint64_t space = l->data_space < VB_SECTOR ? (uint64_t)l->data_space * VB_SECTOR : l->data_space;
-        if (space == 0)
-            continue;
-        r[k++] = (region){ l->data_offset, l->data_offset + space, UINT32_MAX, "parent locator data" };
-    }
-    uint64_t block_bytes = (uint64_t)info->bitmap_size + info->block_size;
-    for (uint32_t b = 0; b < layer->block_count && k < n; b++) {
-        uint32_t e = vb_bat_get(layer, b);
-        if (e != VB_BAT_UNUSED)
-            r[k++] = (region){ (uint64_t)e * VB_SECTOR, (uint64_t)e * VB_SECTOR + block_bytes, b, NULL };
-    }
-    check_overlaps(c, r, k);
-    vb_free(r);
+    check_meta_overlaps(c);
+    vb_status st = vb_layer_find_overlaps(layer, report_overlap, c);
 
     /* Entries between the disk's last block and max table entries should be unused. */
     uint8_t sector[VB_SECTOR];
@@ -161,7 +114,7 @@ static vb_status check_layout(check_ctx *c)
             break;
         }
     }
-    return VB_OK;
+    return st;
 }
 
 /* Checks the parent fields of a differencing disk. */
@@ -179,7 +132,7 @@ static void check_parent_fields(check_ctx *c)
 
 vb_status vb_layer_check(vb_layer *layer, void (*report)(void *ctx, const char *line), void *ctx)
 {
-    check_ctx c = { layer, report, ctx, VB_OK };
+    check_ctx c = { layer, report, ctx, VB_OK, 0 };
     const vb_vhd_info *info = &layer->info;
     const vb_raw_footer *f = (const vb_raw_footer *)layer->footer;
     if (!(vb_be32(f->features) & VB_FEATURES_RESERVED))

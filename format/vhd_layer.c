@@ -8,10 +8,11 @@
  * a block boundary, because the next block's bitmap sits between two blocks'
  * data even when the blocks are adjacent in the file.
  *
- * What open refuses (cheap, O(entries)): any BAT entry whose block would end
- * past the footer or that overlaps the footer copy, the dynamic header or the
- * BAT. Blocks overlapping each other and locator data are only reported by
- * vb_layer_check (it needs a sort). */
+ * What open refuses: any BAT entry whose block would end past the footer
+ * (O(entries)), and any block overlapping another block, the footer copy,
+ * the dynamic header, the BAT or parent locator data (vhd_overlap.c, a sort:
+ * O(n log n) in the allocated blocks), since a write to it would corrupt
+ * the other. */
 #include "bytes.h"
 #include "platform.h"
 #include "vhd_layer_internal.h"
@@ -89,9 +90,9 @@ static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
 }
 
 /* Checks every BAT entry covering the disk: the block (bitmap + data) must
- * end before the footer and must not overlap the footer copy, the header or
- * the BAT. Counts allocated blocks. Returns VB_OK or VB_ERR_BAD_BAT_ENTRY. */
-static vb_status validate_bat(vb_layer *layer, uint64_t bat_region, vb_diag *diag)
+ * end before the footer. Counts allocated blocks. Returns VB_OK or
+ * VB_ERR_BAD_BAT_ENTRY. (Overlaps are refused by refuse_overlaps.) */
+static vb_status validate_bat(vb_layer *layer, vb_diag *diag)
 {
     vb_vhd_info *info = &layer->info;
     uint64_t block_bytes = (uint64_t)info->bitmap_size + info->block_size;
@@ -106,15 +107,40 @@ static vb_status validate_bat(vb_layer *layer, uint64_t bat_region, vb_diag *dia
                            "%s: block %u at offset %llu (%llu bytes with its bitmap) extends past the footer at %llu",
                            layer->name, i, (unsigned long long)start, (unsigned long long)block_bytes,
                            (unsigned long long)layer->data_end);
-        if (ranges_overlap(start, block_bytes, 0, VB_FOOTER_SIZE) ||
-            ranges_overlap(start, block_bytes, info->header_offset, VB_HEADER_SIZE) ||
-            ranges_overlap(start, block_bytes, info->bat_offset, bat_region))
-            return vb_fail(diag, VB_ERR_BAD_BAT_ENTRY,
-                           "%s: block %u at offset %llu overlaps the footer copy, dynamic header or block table",
-                           layer->name, i, (unsigned long long)start);
         info->allocated_blocks++;
     }
     return VB_OK;
+}
+
+/* What open's overlap callback needs: where to put the message, whether one was found. */
+typedef struct overlap_refusal {
+    const vb_layer *layer;
+    vb_diag *diag;
+    bool found;
+} overlap_refusal;
+
+/* vb_overlap_fn of open: records the first overlap in the diag and stops (returns false). */
+static bool first_overlap(void *ctx, const vb_overlap *o)
+{
+    overlap_refusal *r = ctx;
+    char other[32];
+    vb_fail(r->diag, VB_ERR_BAD_BAT_ENTRY, "%s: block %u at offset %llu overlaps %s at offset %llu", r->layer->name,
+            o->block, (unsigned long long)o->at, vb_overlap_other_name(o, other, sizeof(other)),
+            (unsigned long long)o->other_at);
+    r->found = true;
+    return false;
+}
+
+/* Refuses a layer whose blocks overlap each other or its metadata.
+ * Returns VB_OK, VB_ERR_BAD_BAT_ENTRY or VB_ERR_NO_MEMORY. */
+static vb_status refuse_overlaps(vb_layer *layer, vb_diag *diag)
+{
+    overlap_refusal r = { layer, diag, false };
+    vb_status st = vb_layer_find_overlaps(layer, first_overlap, &r);
+    if (st != VB_OK)
+        return vb_fail(diag, st, "%s: no memory to check %u allocated blocks for overlaps", layer->name,
+                       layer->info.allocated_blocks);
+    return r.found ? VB_ERR_BAD_BAT_ENTRY : VB_OK;
 }
 
 /* Reads and validates the dynamic header, loads and validates the BAT and
@@ -158,7 +184,7 @@ static vb_status open_dynamic(vb_layer *layer, vb_diag *diag)
     st = vb_source_read(layer->file, bat, layer->bat, layer->bat_bytes);
     if (st != VB_OK)
         return vb_fail(diag, st, "%s: cannot read the block table", layer->name);
-    st = validate_bat(layer, bat_region, diag);
+    st = validate_bat(layer, diag);
     if (st != VB_OK)
         return st;
 
@@ -173,6 +199,10 @@ static vb_status open_dynamic(vb_layer *layer, vb_diag *diag)
         layer->locator_status = st;
         vb_strlcpy(layer->locator_error, local.text, sizeof(layer->locator_error));
     }
+    /* after the locators: their data areas are known now */
+    st = refuse_overlaps(layer, diag);
+    if (st != VB_OK)
+        return st;
 
     /* The copy at 0 should equal the footer; if not, the first allocation rewrites it. */
     uint8_t copy[VB_FOOTER_SIZE];

@@ -80,6 +80,38 @@ vb_status vb_layer_bitmap(vb_layer *layer, uint32_t block, uint8_t **bits);
 void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits);
 /* Drops a block's cached bitmap (after a failed bitmap write). */
 void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block);
+/* A metadata area of a dynamic file, named for messages ("the block table"). */
+typedef struct vb_area {
+    uint64_t start, len;
+    const char *what;
+} vb_area;
+#define VB_MAX_META_AREAS (3u + VB_MAX_LOCATORS)
+/* Fills out with the footer copy, dynamic header, block table (as declared,
+ * all max entries) and each decoded locator's reserved data space. Returns
+ * the count. */
+unsigned vb_layer_meta_areas(const vb_layer *layer, vb_area out[VB_MAX_META_AREAS]);
+
+/* One overlap: block `block` at byte offset `at` overlaps either block
+ * `other_block` (starting at or before it) or, when other_block is
+ * UINT32_MAX, the metadata area `area` at other_at. */
+typedef struct vb_overlap {
+    uint32_t block;
+    uint64_t at;
+    uint32_t other_block;
+    uint64_t other_at;
+    const char *area;
+} vb_overlap;
+/* Called for each overlap found; returns true to look for more. */
+typedef bool (*vb_overlap_fn)(void *ctx, const vb_overlap *o);
+/* Finds the allocated blocks that overlap a metadata area (areas in
+ * vb_layer_meta_areas order) and then those that overlap each other
+ * (neighbours in file order), calling fn for each until it returns false.
+ * O(n log n) in the allocated blocks (vhd_overlap.c). Returns VB_OK, or
+ * VB_ERR_NO_MEMORY when the sort array cannot be had (fn not called). */
+vb_status vb_layer_find_overlaps(const vb_layer *layer, vb_overlap_fn fn, void *ctx);
+/* Names what an overlap's block runs into: "block 7" (in buf) or the area. */
+const char *vb_overlap_other_name(const vb_overlap *o, char *buf, int cap);
+
 /* vb_source read of a layer: any byte offset and length inside the disk. */
 vb_status vb_layer_read(void *ctx, uint64_t offset, void *buf, size_t len);
 /* vb_source write of a layer (vhd_write.c). */

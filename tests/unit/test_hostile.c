@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "format/bytes.h"
 #include "format/vhd.h"
+#include "format/vhd_layer_internal.h" /* check on a BAT damaged after open */
 #include "memsource.h"
 
 #define MIB (1024u * 1024u)
@@ -275,24 +277,214 @@ static void collect(void *ctx, const char *line)
     strncat(all, "\n", 4000 - strlen(all));
 }
 
-static void test_overlapping_blocks_reported_by_check(void **state)
+static void ignore_line(void *ctx, const char *line)
 {
-    (void)state;
-    memsource *ms = new_image(VB_DISK_DYNAMIC);
+    (void)line;
+    (*(int *)ctx)++;
+}
+
+/* Appends n allocated-block spaces before the footer (the file grows, the
+ * footer moves), so BAT entries up to the new end are inside the file.
+ * Returns the old footer offset (the first new block's place). */
+static uint64_t grow_for_blocks(memsource *ms, unsigned n)
+{
     uint64_t footer = ms->size - 512;
     uint8_t f[512];
     memcpy(f, ms->data + footer, 512);
-    assert_int_equal(ms->src.write(ms, footer + 2 * (512 + MIB), f, 512), VB_OK);
-    set_bat(ms, 0, (uint32_t)(footer / 512));
-    set_bat(ms, 3, (uint32_t)(footer / 512) + 8); /* 4 KiB into block 0 */
+    assert_int_equal(ms->src.write(ms, footer + n * (512 + MIB), f, 512), VB_OK);
+    memset(ms->data + footer, 0, 512);
+    return footer;
+}
+
+static void test_overlapping_blocks_refused_at_open(void **state)
+{
+    (void)state;
+    memsource *ms = new_image(VB_DISK_DYNAMIC);
+    uint32_t first = (uint32_t)(grow_for_blocks(ms, 2) / 512);
+    set_bat(ms, 0, first);
+    set_bat(ms, 3, first + 8); /* 4 KiB into block 0 */
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 3 at offset");
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "overlaps block 0 at offset");
+    /* the later block may have the lower index */
+    set_bat(ms, 0, first + 8);
+    set_bat(ms, 3, first);
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 0 at offset");
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "overlaps block 3");
+    /* two entries naming the same block: both indices in the message */
+    set_bat(ms, 0, first);
+    set_bat(ms, 2, first);
+    set_bat(ms, 3, VB_BAT_UNUSED);
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 2 at offset");
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "overlaps block 0");
+    /* neighbours touching but not overlapping are fine */
+    set_bat(ms, 2, first + (512 + MIB) / 512);
+    expect_open(ms, VB_OK, NULL);
+    /* ... one sector less apart they overlap */
+    set_bat(ms, 2, first + (512 + MIB) / 512 - 1);
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "overlaps block 0");
+    memsource_free(ms);
+}
+
+static void test_block_over_header_or_table(void **state)
+{
+    (void)state;
+    memsource *ms = new_image(VB_DISK_DYNAMIC);
+    grow_for_blocks(ms, 1);
+    set_bat(ms, 1, 0);
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 1 at offset 0 overlaps the footer copy at offset 0");
+    set_bat(ms, 1, 2); /* inside the header, which starts at 512 */
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 1 at offset 1024 overlaps the dynamic header at offset 512");
+    set_bat(ms, 1, BAT / 512);
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, "block 1 at offset 1536 overlaps the block table at offset 1536");
+    /* writable opens refuse it just the same */
     vb_layer *l = NULL;
     vb_diag d = { 0 };
-    assert_int_equal(vb_layer_open(&ms->src, NAME, 0, &l, &d), VB_OK);
+    assert_int_equal(vb_layer_open(&ms->src, NAME, VB_OPEN_WRITABLE, &l, &d), VB_ERR_BAD_BAT_ENTRY);
+    assert_null(l);
+    memsource_free(ms);
+}
+
+static void test_block_over_locator_data(void **state)
+{
+    (void)state;
+    memsource *ms = new_image(VB_DISK_DIFF);
+    const uint8_t *loc = ms->data + HDR + 576;
+    assert_memory_equal(loc, "W2ku", 4);
+    uint64_t data_at = vb_be64(loc + 16);
+    uint64_t footer = grow_for_blocks(ms, 1);
+    assert_true(data_at % 512 == 0 && data_at >= BAT + 512 && data_at < footer);
+    char want[128];
+    snprintf(want, sizeof(want), "block 2 at offset %llu overlaps parent locator data at offset %llu",
+             (unsigned long long)data_at, (unsigned long long)data_at);
+    set_bat(ms, 2, (uint32_t)(data_at / 512));
+    expect_open(ms, VB_ERR_BAD_BAT_ENTRY, want);
+    /* a block after every locator's data is accepted */
+    set_bat(ms, 2, (uint32_t)(footer / 512));
+    expect_open(ms, VB_OK, NULL);
+    memsource_free(ms);
+}
+
+/* A sparse file for big images: `meta` (footer copy, header, BAT) at offset
+ * 0, the footer at the end, zeros in between; reads only. */
+typedef struct sparse_file {
+    vb_source src;
+    const uint8_t *meta;
+    size_t meta_len;
+    uint8_t footer[512];
+    unsigned reads;
+} sparse_file;
+
+static vb_status sparse_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+    sparse_file *f = ctx;
+    uint8_t *out = buf;
+    f->reads++;
+    if (offset > f->src.size || len > f->src.size - offset)
+        return VB_ERR_OUT_OF_RANGE;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t at = offset + i;
+        if (at < f->meta_len)
+            out[i] = f->meta[at];
+        else if (at >= f->src.size - 512)
+            out[i] = f->footer[at - (f->src.size - 512)];
+        else
+            out[i] = 0;
+    }
+    return VB_OK;
+}
+
+static void test_many_allocated_blocks_open(void **state)
+{
+    (void)state;
+    /* ~2 TB of 2 MiB blocks, every one allocated, laid out in a scrambled
+     * order (the sort has real work to do); the file is sparse. */
+    const uint32_t blocks = 1000000, block = 2 * MIB;
+    memsource *ms = memsource_new(NULL, 0);
+    vb_create_params p = { .type = VB_DISK_DYNAMIC, .size = (uint64_t)blocks * block, .block_size = block,
+                           .uuid = uuid };
+    vb_diag d = { 0 };
+    if (vb_vhd_create(&ms->src, &p, &d) != VB_OK)
+        fail_msg("create: %s", d.text);
+    sparse_file f = { .meta = ms->data, .meta_len = ms->size - 512 };
+    memcpy(f.footer, ms->data + ms->size - 512, 512);
+    uint64_t block_bytes = 512 + block, first = f.meta_len / 512;
+    assert_int_equal(f.meta_len % 512, 0);
+    for (uint32_t i = 0; i < blocks; i++) {
+        uint32_t slot = (uint32_t)(((uint64_t)i * 7919u) % blocks); /* 7919 is prime, coprime to 10^6 */
+        set_bat(ms, i, (uint32_t)(first + slot * (block_bytes / 512)));
+    }
+    f.src = (vb_source){ .size = f.meta_len + blocks * block_bytes + 512, .ctx = &f, .read = sparse_read };
+    vb_layer *l = NULL;
+    assert_int_equal(vb_layer_open(&f.src, NAME, 0, &l, &d), VB_OK);
+    assert_int_equal(vb_layer_info(l)->allocated_blocks, blocks);
+    vb_layer_close(l);
+    /* one entry moved a sector into its neighbour's space: found among a million */
+    uint32_t victim = 123457, neighbour_slot = (uint32_t)(((uint64_t)victim * 7919u) % blocks) + 1;
+    uint32_t neighbour = 0;
+    for (uint32_t i = 0; i < blocks; i++)
+        if ((uint32_t)(((uint64_t)i * 7919u) % blocks) == neighbour_slot)
+            neighbour = i;
+    set_bat(ms, victim, (uint32_t)(first + neighbour_slot * (block_bytes / 512) - 1));
+    assert_int_equal(vb_layer_open(&f.src, NAME, 0, &l, &d), VB_ERR_BAD_BAT_ENTRY);
+    char want[64];
+    snprintf(want, sizeof(want), "block %u at offset", neighbour);
+    if (!strstr(d.text, want))
+        fail_msg("expected '%s' in: %s", want, d.text);
+    snprintf(want, sizeof(want), "overlaps block %u at offset", victim);
+    if (!strstr(d.text, want))
+        fail_msg("expected '%s' in: %s", want, d.text);
+    memsource_free(ms);
+}
+
+static void test_check_reports_each_overlap(void **state)
+{
+    (void)state;
+    /* Open refuses overlaps, so a layer damaged after open (its BAT edited
+     * in memory) is what check can still meet; it lists every overlap, up
+     * to a limit. */
+    memsource *ms = new_image(VB_DISK_DYNAMIC);
+    uint32_t first = (uint32_t)(grow_for_blocks(ms, 1) / 512);
+    vb_layer *l = NULL;
+    assert_int_equal(vb_layer_open(&ms->src, NAME, 0, &l, NULL), VB_OK);
+    vb_put_be32(l->bat + 0, first);
+    vb_put_be32(l->bat + 4, first + 8);
+    vb_put_be32(l->bat + 12, first + 16);
     char all[4096] = "";
     assert_int_equal(vb_layer_check(l, collect, all), VB_ERR_BAD_BAT_ENTRY);
-    assert_non_null(strstr(all, "block 3"));
+    assert_non_null(strstr(all, NAME ": block 1 at offset"));
     assert_non_null(strstr(all, "overlaps block 0"));
-    assert_non_null(strstr(all, NAME));
+    assert_non_null(strstr(all, "block 3 at offset"));
+    assert_non_null(strstr(all, "overlaps block 1"));
+    vb_put_be32(l->bat + 12, 2); /* over the header (and the block table) too */
+    all[0] = '\0';
+    assert_int_equal(vb_layer_check(l, collect, all), VB_ERR_BAD_BAT_ENTRY);
+    assert_non_null(strstr(all, "block 3 at offset 1024 overlaps the dynamic header"));
+    vb_layer_close(l);
+    memsource_free(ms);
+}
+
+static void test_check_caps_overlap_lines(void **state)
+{
+    (void)state;
+    /* 64 blocks of 4 KiB all at one place: 63 overlapping neighbours, but
+     * check lists a bounded number and says there are more. */
+    memsource *ms = memsource_new(NULL, 0);
+    vb_create_params p = { .type = VB_DISK_DYNAMIC, .size = 64 * 4096, .block_size = 4096, .uuid = uuid };
+    assert_int_equal(vb_vhd_create(&ms->src, &p, NULL), VB_OK);
+    uint64_t footer = ms->size - 512;
+    uint8_t f[512];
+    memcpy(f, ms->data + footer, 512);
+    assert_int_equal(ms->src.write(ms, footer + 512 + 4096, f, 512), VB_OK);
+    vb_layer *l = NULL;
+    assert_int_equal(vb_layer_open(&ms->src, NAME, 0, &l, NULL), VB_OK);
+    for (uint32_t i = 0; i < 64; i++)
+        vb_put_be32(l->bat + 4 * i, (uint32_t)(footer / 512));
+    int lines = 0;
+    assert_int_equal(vb_layer_check(l, ignore_line, &lines), VB_ERR_BAD_BAT_ENTRY);
+    assert_true(lines > 8 && lines < 40);
+    char all[8192] = "";
+    vb_layer_check(l, collect, all);
+    assert_non_null(strstr(all, "not listed"));
     vb_layer_close(l);
     memsource_free(ms);
 }
@@ -400,12 +592,6 @@ static void test_clean_images_pass_check(void **state)
     }
 }
 
-static void ignore_line(void *ctx, const char *line)
-{
-    (void)line;
-    (*(int *)ctx)++;
-}
-
 static void test_random_damage_is_safe(void **state)
 {
     (void)state;
@@ -474,7 +660,12 @@ int main(void)
         cmocka_unit_test(test_table_entries),
         cmocka_unit_test(test_table_offset),
         cmocka_unit_test(test_bat_entries),
-        cmocka_unit_test(test_overlapping_blocks_reported_by_check),
+        cmocka_unit_test(test_overlapping_blocks_refused_at_open),
+        cmocka_unit_test(test_block_over_header_or_table),
+        cmocka_unit_test(test_block_over_locator_data),
+        cmocka_unit_test(test_many_allocated_blocks_open),
+        cmocka_unit_test(test_check_reports_each_overlap),
+        cmocka_unit_test(test_check_caps_overlap_lines),
         cmocka_unit_test(test_allocated_entry_beyond_disk_reported),
         cmocka_unit_test(test_locator_out_of_range),
         cmocka_unit_test(test_parent_name_without_terminator),

@@ -254,17 +254,19 @@ def build(out):
               "Block past the end of the file")
     bat_entry("bat-entry-max", 2, 0xFFFFFFFE, r"block 2 at offset 2199023254528 .*extends past the footer",
               "Block at sector 2^32-2 (64-bit sum)")
-    bat_entry("bat-on-meta", 0, 3, r"block 0 at offset 1536 overlaps the footer copy, dynamic header or block table",
+    bat_entry("bat-on-meta", 0, 3, r"block 0 at offset 1536 overlaps the block table at offset 1536",
               "Block over the block table", blocks=[1])
     bat_entry("bat-on-copy", 1, 0, r"block 1 at offset 0 overlaps the footer copy",
               "Block over the footer copy", blocks=[0])
 
-    # Two blocks overlapping each other: only a sort finds it (vhdtool check);
-    # open accepts it, so the loader reads garbage and finds no boot file.
+    # Two blocks overlapping each other (found by sorting the entries): a
+    # write to one would corrupt the other, so open refuses, naming both.
     d = Dynamic("bat-overlap", blocks=[0, 1])
     first = struct.unpack_from(">I", d.bat, 0)[0]
     struct.pack_into(">I", d.bat, 4, first + 8)
-    c.case("bat-overlap", "bat-overlap.vhd", d.image(), r"no boot file found", "Blocks overlapping each other (open accepts; no boot file)")
+    c.case("bat-overlap", "bat-overlap.vhd", d.image(),
+           r"block 1 at offset %d overlaps block 0 at offset %d" % ((first + 8) * SECTOR, first * SECTOR),
+           "Blocks overlapping each other")
 
     # --- parent locators (differencing disks) --------------------------------
     parent = Dynamic("loc-parent")
@@ -286,6 +288,14 @@ def build(out):
             r"parent locator 0 \(W2ru\): odd UTF-16 length", "Odd UTF-16 locator length")
     locator("loc-space-huge", lambda h, o: struct.pack_into(">II", h, o + 4, 0xFFFFFE00, 0xFFFFFE00),
             r"parent locator 0 \(W2ru\)", "Locator space and length 4 GiB")
+
+    # A block over the parent locator's data (right after the block table).
+    d = Dynamic("bat-on-locator", kind=DIFF, parent=parent, blocks=[0])
+    loc_at = struct.unpack_from(">Q", d.header, 576 + 16)[0]
+    struct.pack_into(">I", d.bat, 4, loc_at // SECTOR)
+    c.case("bat-on-locator", "loc/bat-on-locator.vhd", d.image(),
+           r"block 1 at offset %d overlaps parent locator data at offset %d" % (loc_at, loc_at),
+           "Block over the parent locator data")
 
     # --- chains --------------------------------------------------------------
     # A -> B -> A: each names the other as parent, UUIDs matching.
