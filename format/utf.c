@@ -22,9 +22,7 @@ static void put_unit(uint8_t *out, size_t i, uint16_t unit, bool big_endian)
         vb_put_le16(out + 2 * i, unit);
 }
 
-/* Appends the UTF-8 encoding of code point cp at out[*len]; keeps room for a
- * terminator. Returns false when it does not fit. */
-static bool put_utf8(char *out, size_t cap, size_t *len, uint32_t cp)
+bool vb_utf8_put(char *out, size_t cap, size_t *len, uint32_t cp)
 {
     uint8_t b[4];
     size_t n;
@@ -75,7 +73,7 @@ vb_status vb_utf16_to_utf8(const uint8_t *src, size_t units, bool big_endian, ch
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             i++;
         }
-        if (!put_utf8(out, cap, &len, cp)) {
+        if (!vb_utf8_put(out, cap, &len, cp)) {
             out[len] = '\0';
             return VB_ERR_INVALID_ARG;
         }

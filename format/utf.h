@@ -16,4 +16,9 @@ vb_status vb_utf16_to_utf8(const uint8_t *src, size_t units, bool big_endian, ch
  * Returns VB_ERR_INVALID_ARG on malformed UTF-8 or when out is too small. */
 vb_status vb_utf8_to_utf16(const char *src, bool big_endian, uint8_t *out, size_t cap, size_t *units_out);
 
+/* Appends the UTF-8 encoding of code point cp at out[*len] (capacity cap,
+ * keeping room for a terminator) and advances *len. Returns false when it does
+ * not fit. */
+bool vb_utf8_put(char *out, size_t cap, size_t *len, uint32_t cp);
+
 #endif

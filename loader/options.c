@@ -1,6 +1,7 @@
 /* vhdboot: picks the VHD path out of the load options (portable). */
 #include "options.h"
 #include "format/bytes.h"
+#include "format/utf.h"
 
 static bool is_blank(uint16_t c)
 {
@@ -22,37 +23,6 @@ static bool ends_with(const char *word, size_t len, const char *suffix)
     for (size_t i = 0; i < n; i++)
         if (lower(word[len - n + i]) != suffix[i])
             return false;
-    return true;
-}
-
-/* Appends code point cp as UTF-8 to out at *len; returns false when full. */
-static bool put_utf8(char *out, size_t cap, size_t *len, uint32_t cp)
-{
-    uint8_t b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (uint8_t)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (uint8_t)(0xc0 | cp >> 6);
-        b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xe0 | cp >> 12);
-        b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        b[0] = (uint8_t)(0xf0 | cp >> 18);
-        b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-        b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-        b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    if (*len + n >= cap)
-        return false;
-    vb_memcpy(out + *len, b, n);
-    *len += n;
     return true;
 }
 
@@ -84,7 +54,7 @@ static bool next_word(const uint16_t *u, size_t count, size_t *pos, char *out, s
         } else if (c >= 0xdc00 && c <= 0xdfff) {
             return false;
         }
-        if (!put_utf8(out, cap, len, c))
+        if (!vb_utf8_put(out, cap, len, c))
             return false;
     }
     out[*len] = '\0';
