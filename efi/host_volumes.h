@@ -37,9 +37,16 @@ typedef struct efi_host_volume {
 
 /* Finds every partition of every disk, probes each for NTFS or FAT and keeps
  * those recognised. Calling it again rescans (earlier pointers then become
- * invalid). Returns the number of volumes found. Partitions that cannot be
- * read or hold something else are skipped quietly. */
+ * invalid). Returns the number of volumes found. Partitions that hold
+ * something else are skipped quietly; those that look like NTFS or FAT but
+ * cannot be mounted are remembered for efi_host_unreadable_note(). */
 unsigned efi_host_volumes_scan(void);
+/* Partitions of the last scan whose boot sector says NTFS or FAT but whose
+ * reader refused them (a torn $MFT record, a bad FAT, ...): their volumes
+ * cannot be listed, so a file looked for on them is "not found". Writes
+ * "partition 3 of disk 2 (NTFS): <reader's message>" for each (", "
+ * between, cut to cap) into text. Returns how many there are (0: text ""). */
+unsigned efi_host_unreadable_note(char *text, int cap);
 /* Number of volumes of the last scan. */
 unsigned efi_host_volume_count(void);
 /* Volume i (0 <= i < count), or NULL. */

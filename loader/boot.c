@@ -105,10 +105,12 @@ static vb_status locate(struct attempt *a, EFI_HANDLE loader_device, const char 
     a->home = efi_host_volume_find(how, entry->volume);
     a->top_anywhere = false;
     if (!a->home) {
-        char known[256];
+        char known[256], unreadable[256];
         list_volumes(known, sizeof known);
-        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: no NTFS or FAT volume with %s '%s' (volumes: %s)", a->shown,
-                       how == EFI_VOLUME_BY_LABEL ? "label" : "PARTUUID", entry->volume, known);
+        bool damaged = efi_host_unreadable_note(unreadable, sizeof unreadable) > 0;
+        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: no NTFS or FAT volume with %s '%s' (volumes: %s%s%s)",
+                       a->shown, how == EFI_VOLUME_BY_LABEL ? "label" : "PARTUUID", entry->volume, known,
+                       damaged ? "; unreadable: " : "", unreadable);
     }
     return VB_OK;
 }
@@ -135,6 +137,11 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     if (st != VB_OK) {
         if (a->opener.detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
             *diag = a->opener.detail; /* the reader's own explanation is more telling */
+        char unreadable[256];
+        size_t len = vb_strlen(diag->text);
+        if ((st == VB_ERR_NOT_FOUND || st == VB_ERR_PARENT_NOT_FOUND) &&
+            efi_host_unreadable_note(unreadable, sizeof unreadable) > 0) /* it may be on one of them */
+            vb_format(diag->text + len, (int)(sizeof diag->text - len), " (unreadable: %s)", unreadable);
         return st;
     }
     efi_say("vhdboot: opened chain of %u layer(s)\n", vb_chain_depth(a->chain));

@@ -21,7 +21,7 @@ python3 "$IT_DIR/hostile/make_hostile.py" "$W/hostile" >/dev/null || it_setup_fa
 mapfile -t CASES <"$W/hostile/cases.tsv"
 BOOTS=$(((${#CASES[@]} + MAX_PER_BOOT - 1) / MAX_PER_BOOT))
 PER_BOOT=$(((${#CASES[@]} + BOOTS - 1) / BOOTS))
-NTFS_TAP=15 # 11 NTFS cases + 3 boot checks + disk unchanged
+NTFS_TAP=16 # 11 NTFS volumes + 1 bare path + 3 boot checks + disk unchanged
 it_require_qemu $((${#CASES[@]} + 3 * BOOTS + 2 + NTFS_TAP))
 
 esp_create "$ESP" 64 || it_setup_fail "host ESP image"

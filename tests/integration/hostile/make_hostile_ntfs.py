@@ -9,7 +9,7 @@ be installed. Builds one 8 MiB NTFS volume per case (label NH<n>) holding
 attribute list) and /d with 100 small files, damages exactly one structure,
 and puts all volumes as GPT partitions on OUTDIR/ntfs-disk.img (the test's
 second disk). Writes OUTDIR/ntfs-cases.tsv in the format of make_hostile.py
-(esp_path is LABEL:/path here). The first case is undamaged: the loader
+(esp_path is LABEL:/path here, or a bare /path for BARE_CASES). The first case is undamaged: the loader
 reads /a.vhd through NTFS and refuses it as a VHD, proving the volumes work.
 """
 import os
@@ -154,8 +154,10 @@ CASES = [
                                                           v.img[v.record_named("a.vhd") + 510] ^ 0x55),
      r"fixup mismatch", "NTFS torn fixup in the file's record"),
     ("ntfs-mft-fixup", "/a.vhd", lambda v: v.img.__setitem__(v.mft + 1022, v.img[v.mft + 1022] ^ 1),
-     # the volume cannot be mounted at all: the loader lists the volumes it could read
-     r"no NTFS or FAT volume with label 'NH3' \(volumes: [^)]*NH2", "NTFS torn fixup in $MFT's own record"),
+     # the volume cannot be mounted at all: the loader lists the volumes it
+     # could read and, as unreadable, this one with the reader's reason
+     r"no NTFS or FAT volume with label 'NH3' \(volumes: [^);]*NH2[^);]*; unreadable: partition 3 of disk [0-9]+ "
+     r"\(NTFS\): MFT record 0 \(\$MFT\): fixup mismatch", "NTFS torn fixup in $MFT's own record"),
     ("ntfs-usa", "/a.vhd", lambda v: struct.pack_into("<H", v.img, v.record_named("a.vhd") + 6, 9),
      r"update sequence array", "NTFS bad update sequence count"),
     ("ntfs-run-past", "/a.vhd", lambda v: damage_runlist(v, False), r"past the end of the volume",
@@ -172,6 +174,14 @@ CASES = [
      "NTFS index block entry out of bounds"),
     ("ntfs-indx-key", "/d/entry-42.txt", lambda v: damage_dir_blocks(v, "key"), r"out-of-bounds key",
      "NTFS index key out of bounds"),
+]
+
+# Cases on no volume of their own (name, bare path, problem regex, title): a
+# bare path is looked for on every volume, so the unreadable one is named.
+BARE_CASES = [
+    ("ntfs-bare-missing", "/nowhere.vhd",
+     r"cannot open: not found \(unreadable: partition 3 of disk [0-9]+ \(NTFS\): MFT record 0 \(\$MFT\): fixup",
+     "File on no volume while one NTFS volume is unreadable"),
 ]
 
 
@@ -212,6 +222,9 @@ def main(builder, out):
         os.unlink(vol_path)
         base = path.split("/")[-1].replace(".", r"\.")
         lines.append("\t".join([name, label + ":" + path, "persistent", base, problem, title]))
+    for name, path, problem, title in BARE_CASES:
+        base = path.split("/")[-1].replace(".", r"\.")
+        lines.append("\t".join([name, path, "persistent", base, problem, title]))
     with open(os.path.join(out, "ntfs-cases.tsv"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("%d NTFS cases" % len(lines))
