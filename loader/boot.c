@@ -137,10 +137,13 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     if (st != VB_OK) {
         if (a->opener.detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
             *diag = a->opener.detail; /* the reader's own explanation is more telling */
+        /* not found on the readable volumes (a bare path stops at the first
+         * damaged directory): the file may be on an unreadable one */
+        bool missing = st == VB_ERR_NOT_FOUND || st == VB_ERR_PARENT_NOT_FOUND ||
+                       (a->top_anywhere && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED));
         char unreadable[256];
         size_t len = vb_strlen(diag->text);
-        if ((st == VB_ERR_NOT_FOUND || st == VB_ERR_PARENT_NOT_FOUND) &&
-            efi_host_unreadable_note(unreadable, sizeof unreadable) > 0) /* it may be on one of them */
+        if (missing && efi_host_unreadable_note(unreadable, sizeof unreadable) > 0)
             vb_format(diag->text + len, (int)(sizeof diag->text - len), " (unreadable: %s)", unreadable);
         return st;
     }
