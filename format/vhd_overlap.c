@@ -103,7 +103,7 @@ static size_t count_below(const uint32_t *s, size_t n, uint64_t end)
 static bool blocks_over_area(const vb_layer *layer, const uint32_t *s, size_t n, uint64_t block_bytes,
                              const vb_area *area, vb_overlap_fn fn, void *ctx)
 {
-    /* offsets and lengths are below 2^33 (checked at open): no overflow; saturate anyway */
+    /* areas start inside the file (checked at open) and are at most 4 GiB long: saturate anyway */
     uint64_t area_end = area->start + area->len;
     if (area_end < area->start)
         area_end = UINT64_MAX;

@@ -3,8 +3,9 @@
 #
 # hostile/make_hostile.py crafts ~50 damaged images at test time (truncated
 # files, bad cookies and checksums, sizes and offsets that overflow, BAT
-# entries past the end or over metadata, bad parent locators, parent cycles,
-# a 33-layer chain, ...), each with the problem its error line must name.
+# entries past the end, over metadata or over each other, bad parent
+# locators, parent cycles, a 33-layer chain, ...), each with the problem its
+# error line must name.
 # All go on one host ESP under \h. Each boot's vhdboot.conf lists up to 15
 # of them plus a last "end" entry; the console is driven over the serial
 # line: digits pick entries 1-9, Up arrows (wrapping from entry 1 to the
