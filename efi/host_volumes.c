@@ -19,21 +19,6 @@ static struct unreadable {
 } unreadable[UNREADABLE_MAX];
 static unsigned unreadable_count;
 
-/* ASCII case-insensitive equality of two UTF-8 strings. */
-static bool same_nocase(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
 /* Writes the MBR form of a partition's id, as Linux shows it ("1a2b3c4d-02":
  * disk signature, partition number), from the last MBR hard-drive node of
  * path into out. Returns false when there is none. */
@@ -224,7 +209,7 @@ efi_host_volume *efi_host_volume_find(enum efi_volume_match how, const char *nam
 {
     for (unsigned i = 0; i < volume_count; i++) {
         const char *have = how == EFI_VOLUME_BY_LABEL ? volumes[i].label : volumes[i].partuuid;
-        if (have[0] && same_nocase(have, name))
+        if (have[0] && vb_ascii_caseeq(have, name))
             return &volumes[i];
     }
     return NULL;

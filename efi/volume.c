@@ -6,21 +6,6 @@
 #include "text.h"
 #include "format/bytes.h"
 
-/* ASCII case-insensitive equality of two UTF-8 strings. */
-static bool same_nocase(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
 /* Whether the file system on handle has the label name. */
 static bool label_matches(EFI_HANDLE handle, const char *name)
 {
@@ -32,7 +17,7 @@ static bool label_matches(EFI_HANDLE handle, const char *name)
     EFI_FILE_SYSTEM_INFO *info = LibFileSystemInfo(root);
     if (info) {
         if (efi_char16_to_utf8(info->VolumeLabel, label, sizeof label) == VB_OK)
-            match = same_nocase(label, name);
+            match = vb_ascii_caseeq(label, name);
         FreePool(info);
     }
     root->Close(root);
@@ -44,7 +29,7 @@ static bool partuuid_matches(EFI_HANDLE handle, const char *name)
 {
     char text[37];
     EFI_DEVICE_PATH *path = DevicePathFromHandle(handle);
-    return path && efi_devpath_partuuid(path, text) && same_nocase(text, name);
+    return path && efi_devpath_partuuid(path, text) && vb_ascii_caseeq(text, name);
 }
 
 vb_status efi_volume_find(enum efi_volume_match how, const char *name, EFI_HANDLE *out, vb_diag *diag)

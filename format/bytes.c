@@ -29,6 +29,20 @@ size_t vb_strlen(const char *s)
     return n;
 }
 
+/* Lowercases an ASCII letter; anything else is returned unchanged. */
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool vb_ascii_caseeq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (ascii_lower(*a) != ascii_lower(*b))
+            return false;
+    return *a == *b;
+}
+
 size_t vb_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = 0;

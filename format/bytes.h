@@ -10,6 +10,9 @@ void vb_memcpy(void *dst, const void *src, size_t n);
 void vb_memset(void *dst, int value, size_t n);
 int vb_memcmp(const void *a, const void *b, size_t n);
 size_t vb_strlen(const char *s);
+/* Whether two NUL-terminated strings are equal ignoring ASCII case (paths,
+ * labels and keywords on FAT/NTFS volumes compare this way). */
+bool vb_ascii_caseeq(const char *a, const char *b);
 /* Copies src into dst (capacity cap, always terminated); returns the length copied. */
 size_t vb_strlcpy(char *dst, const char *src, size_t cap);
 

@@ -320,22 +320,6 @@ vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, si
 
 /* ---- parent candidates ---- */
 
-/* Case-insensitive ASCII equality (volume paths on FAT/NTFS ignore case). */
-static bool same_path(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
-            return false;
-        if (!x)
-            return true;
-    }
-}
-
 /* Resolves rel against child_path and appends it to out unless it is already
  * there or does not resolve. Returns the new count. */
 static unsigned add_candidate(const char *child_path, const char *rel, char out[][VB_PATH_MAX], unsigned count,
@@ -345,7 +329,7 @@ static unsigned add_candidate(const char *child_path, const char *rel, char out[
     if (count >= max || !rel[0] || vb_path_resolve(child_path, rel, resolved, sizeof(resolved)) != VB_OK)
         return count;
     for (unsigned i = 0; i < count; i++)
-        if (same_path(out[i], resolved))
+        if (vb_ascii_caseeq(out[i], resolved))
             return count;
     vb_strlcpy(out[count], resolved, VB_PATH_MAX);
     return count + 1;

@@ -23,19 +23,6 @@ static bool is_space(char c)
     return c == ' ' || c == '\t';
 }
 
-/* ASCII case-insensitive comparison of a and the lowercase literal b; returns true when equal. */
-static bool equals_nocase(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char c = *a;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != *b)
-            return false;
-    }
-    return *a == *b;
-}
-
 /* Whether s starts with the lowercase literal prefix, ignoring ASCII case. */
 static bool starts_nocase(const char *s, const char *prefix)
 {
@@ -238,9 +225,9 @@ static vb_status apply_discover(struct parser *p, const char *value)
     if (p->discover_line)
         return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: 'discover' given twice (first on line %u)",
                        p->name, p->line, p->discover_line);
-    if (equals_nocase(value, "on"))
+    if (vb_ascii_caseeq(value, "on"))
         p->cfg->discover = true;
-    else if (equals_nocase(value, "off"))
+    else if (vb_ascii_caseeq(value, "off"))
         p->cfg->discover = false;
     else
         return line_error(p, p->line, "bad value for discover (on or off):", value);
@@ -333,13 +320,13 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
     /* write */
     if ((st = entry_keyword(p, keyword, &p->has_write)) != VB_OK)
         return st;
-    if (equals_nocase(value, "persistent"))
+    if (vb_ascii_caseeq(value, "persistent"))
         p->entry->write = VB_WRITE_PERSISTENT;
-    else if (equals_nocase(value, "volatile"))
+    else if (vb_ascii_caseeq(value, "volatile"))
         p->entry->write = VB_WRITE_VOLATILE;
-    else if (equals_nocase(value, "readonly"))
+    else if (vb_ascii_caseeq(value, "readonly"))
         p->entry->write = VB_WRITE_READONLY;
-    else if (equals_nocase(value, "persistent-or-volatile"))
+    else if (vb_ascii_caseeq(value, "persistent-or-volatile"))
         p->entry->write = VB_WRITE_PERSISTENT_OR_VOLATILE;
     else
         return line_error(p, p->line, "bad write mode (persistent, volatile, readonly or persistent-or-volatile):",
