@@ -17,7 +17,7 @@ efi_obj = $(patsubst %.c,$(EFI_OBJ)/%.o,$(1))
 EFI_GLUE_SRCS := $(wildcard efi/*.c)
 LOADER_SRCS   := $(wildcard loader/*.c)
 
-$(EFI_OBJ)/%.o: %.c
+$(EFI_OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(EFI_CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -14,7 +14,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(call host_obj,$(HOST_LIB_SRCS
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
 
-$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_LIB_SRCS) $(CORE_SRCS)
+$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_LIB_SRCS) $(CORE_SRCS) | deps
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka
 

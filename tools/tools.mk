@@ -7,7 +7,7 @@ VHDTOOL_SRCS := $(wildcard tools/vhdtool*.c)
 HOST_OBJ := $(BUILD)/host
 host_obj = $(patsubst %.c,$(HOST_OBJ)/%.o,$(1))
 
-$(HOST_OBJ)/%.o: %.c
+$(HOST_OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
