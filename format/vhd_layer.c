@@ -295,13 +295,23 @@ const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i)
     return i < layer->locator_count ? &layer->locators[i] : NULL;
 }
 
+/* Returns how many bitmap cache slots this layer uses (by its bitmap size). */
+static unsigned bitmap_slot_count(const vb_layer *layer)
+{
+    uint32_t fit = layer->info.bitmap_size ? VB_BITMAP_CACHE_BYTES / layer->info.bitmap_size : VB_BITMAP_SLOTS;
+    if (fit < VB_BITMAP_MIN_SLOTS)
+        return VB_BITMAP_MIN_SLOTS;
+    return fit > VB_BITMAP_SLOTS ? VB_BITMAP_SLOTS : fit;
+}
+
 /* Picks the cache slot for a block: its own, else an empty one, else the
  * least recently used. Returns the slot (never NULL). */
 static vb_bitmap_slot *bitmap_slot(vb_layer *layer, uint32_t block, bool *hit)
 {
     vb_bitmap_slot *victim = &layer->slots[0];
+    unsigned count = bitmap_slot_count(layer);
     layer->use_clock++;
-    for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++) {
+    for (unsigned i = 0; i < count; i++) {
         vb_bitmap_slot *s = &layer->slots[i];
         if (s->valid && s->block == block) {
             s->last_use = layer->use_clock;
@@ -349,7 +359,8 @@ void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits)
 
 void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block)
 {
-    for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++)
+    unsigned count = bitmap_slot_count(layer);
+    for (unsigned i = 0; i < count; i++)
         if (layer->slots[i].valid && layer->slots[i].block == block)
             layer->slots[i].valid = false;
 }

@@ -14,8 +14,13 @@
 /* At most this many BAT entries are loaded (32 MiB of BAT): with blocks of
  * 512 KiB or more that covers every legal disk size. */
 #define VB_MAX_BAT_ENTRIES (1u << 23)
-/* Bitmap cache: this many blocks' bitmaps are kept, least recently used evicted. */
-#define VB_BITMAP_SLOTS 16u
+/* Bitmap cache: up to VB_BITMAP_SLOTS blocks' bitmaps are kept, least
+ * recently used evicted, as many as fit in VB_BITMAP_CACHE_BYTES but never
+ * fewer than VB_BITMAP_MIN_SLOTS (2 MiB blocks: 128 bitmaps in 64 KiB;
+ * 256 MiB blocks: 16 bitmaps of 64 KiB). */
+#define VB_BITMAP_SLOTS 128u
+#define VB_BITMAP_MIN_SLOTS 16u
+#define VB_BITMAP_CACHE_BYTES (64u << 10)
 
 typedef struct vb_bitmap_slot {
     uint8_t *bits;            /* bitmap_size bytes, NULL until first use */

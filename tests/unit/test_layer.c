@@ -328,6 +328,46 @@ static void test_coalesced_reads(void **state)
     memsource_free(ms);
 }
 
+/* The bitmap cache keeps 128 bitmaps of 512 bytes: a second pass over 128
+ * blocks reads only data; a cyclic pass over more blocks than that misses. */
+static void test_bitmap_cache_size(void **state)
+{
+    (void)state;
+    const uint32_t bs = 4096;
+    memsource *ms = new_image(VB_DISK_DIFF, 1 * MIB, bs);
+    memsource *parent = new_parent(1 * MIB);
+    uint8_t full = 0xFF;
+    for (uint32_t b = 0; b < 160; b++)
+        hand_allocate(ms, b, &full, 1);
+    vb_layer *l = open_layer(ms, 0);
+    vb_layer_set_parent(l, &parent->src);
+    vb_source *src = vb_layer_source(l);
+    uint8_t buf[512];
+
+    memsource_reset_counters(ms);
+    for (uint32_t b = 0; b < 128; b++)
+        assert_int_equal(vb_source_read(src, (uint64_t)b * bs, buf, sizeof buf), VB_OK);
+    assert_int_equal(ms->reads, 128 * 2); /* bitmap + data each */
+    memsource_reset_counters(ms);
+    for (uint32_t b = 0; b < 128; b++) {
+        assert_int_equal(vb_source_read(src, (uint64_t)b * bs, buf, sizeof buf), VB_OK);
+        assert_int_equal(buf[7], child_byte((uint64_t)b * bs + 7));
+    }
+    assert_int_equal(ms->reads, 128); /* data only: every bitmap cached */
+
+    /* 160 blocks in a cycle evict each other under LRU */
+    for (uint32_t b = 0; b < 160; b++)
+        assert_int_equal(vb_source_read(src, (uint64_t)b * bs, buf, sizeof buf), VB_OK);
+    memsource_reset_counters(ms);
+    for (uint32_t b = 0; b < 160; b++)
+        assert_int_equal(vb_source_read(src, (uint64_t)b * bs, buf, sizeof buf), VB_OK);
+    assert_int_equal(ms->reads, 160 * 2);
+    assert_int_equal(parent->reads, 0);
+    vb_layer_close(l);
+    memsource_free(parent);
+    memsource_free(ms);
+}
+
 static void test_dynamic_coalescing(void **state)
 {
     (void)state;
@@ -515,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_diff_reads_parent_everywhere_absent),
         cmocka_unit_test(test_missing_parent_is_an_error),
         cmocka_unit_test(test_coalesced_reads),
+        cmocka_unit_test(test_bitmap_cache_size),
         cmocka_unit_test(test_dynamic_coalescing),
         cmocka_unit_test(test_footer_copy_fallback),
         cmocka_unit_test(test_locators_decoded),
