@@ -122,6 +122,39 @@ static inline void fs_remove_images(const char *dir)
         fprintf(stderr, "# could not remove %s\n", dir);
 }
 
+/* Images built for a cmocka group: rc is 0 when built, 77 when tools are
+ * missing (the tests skip), another value when building failed, -1 before. */
+typedef struct fs_images {
+    char dir[256];
+    int rc;
+    const char *why;
+} fs_images;
+
+/* Builds images of kind into im (see fs_build_images); reports a failure. */
+static inline void fs_images_build(fs_images *im, const char *kind)
+{
+    im->rc = fs_build_images(kind, im->dir, sizeof(im->dir), &im->why);
+    if (im->rc != 0 && im->rc != 77)
+        fprintf(stderr, "# %s: %s\n", im->dir, im->why);
+}
+
+/* Removes im's directory, except after a failed build (kept for build.log). */
+static inline void fs_images_remove(const fs_images *im)
+{
+    if (im->rc == 0 || im->rc == 77)
+        fs_remove_images(im->dir);
+}
+
+/* Returns true (and says why) when the images are missing for lack of
+ * tools; the calling test then skips. */
+static inline bool fs_images_missing_tools(const fs_images *im)
+{
+    if (im->rc != 77)
+        return false;
+    fprintf(stderr, "# SKIP: %s\n", im->why);
+    return true;
+}
+
 /* Adds len bytes at disk to an expected map, merging contiguous pieces
  * (written independently of fs/extent.c on purpose). */
 static inline void fs_expect_add(vb_extent_map *m, uint64_t disk, uint64_t len)

@@ -11,34 +11,28 @@
 #include "tests/tools/fs_test_util.h"
 #include "tests/unit/memsource.h"
 
-static char img_dir[256];
-static int build_rc = -1;
-static const char *build_why = "";
+static fs_images images = { .rc = -1 };
 
 static int build_images(void **state)
 {
     (void)state;
-    build_rc = fs_build_images("fat", img_dir, sizeof(img_dir), &build_why);
-    if (build_rc != 0 && build_rc != 77)
-        fprintf(stderr, "# %s: %s\n", img_dir, build_why);
+    fs_images_build(&images, "fat");
     return 0;
 }
 
 static int remove_images(void **state)
 {
     (void)state;
-    if (build_rc == 0 || build_rc == 77) /* kept on failure, for its build.log */
-        fs_remove_images(img_dir);
+    fs_images_remove(&images);
     return 0;
 }
 
+/* Skips the test when the images could not be built for lack of tools. */
 static void need_images(void)
 {
-    if (build_rc == 77) {
-        fprintf(stderr, "# SKIP: %s\n", build_why);
+    if (fs_images_missing_tools(&images))
         skip();
-    }
-    assert_int_equal(build_rc, 0);
+    assert_int_equal(images.rc, 0);
 }
 
 /* Geometry computed here from the BPB, independently of fs/. */
@@ -64,7 +58,7 @@ static struct geometry geometry_of(const uint8_t *bs)
 static uint8_t *load_image(const char *img, size_t *size)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s.img", img_dir, img);
+    snprintf(path, sizeof(path), "%s/%s.img", images.dir, img);
     uint8_t *data = fs_load_file(path, size);
     assert_non_null(data);
     return data;
@@ -75,7 +69,7 @@ static uint8_t *load_image(const char *img, size_t *size)
 static void load_chain(const char *oracle, const struct geometry *g, uint64_t size, vb_extent_map *want, uint32_t *first)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s.chain", img_dir, oracle);
+    snprintf(path, sizeof(path), "%s/%s.chain", images.dir, oracle);
     size_t len;
     char *text = (char *)fs_load_file(path, &len);
     assert_non_null(text);
@@ -105,7 +99,7 @@ static size_t check_file(const char *img, vb_fs_type type, const char *path, con
     uint8_t *image = load_image(img, &img_size);
     struct geometry g = geometry_of(image);
     char data_path[512];
-    snprintf(data_path, sizeof(data_path), "%s/%s.data", img_dir, oracle);
+    snprintf(data_path, sizeof(data_path), "%s/%s.data", images.dir, oracle);
     uint8_t *want_data = fs_load_file(data_path, &size);
     assert_non_null(want_data);
     vb_extent_map want, got;
@@ -244,7 +238,7 @@ static void test_fat16_damaged_chains(void **state)
     uint8_t *pristine = load_image("f16", &size);
     struct geometry g = geometry_of(pristine);
     char data_path[512];
-    snprintf(data_path, sizeof(data_path), "%s/f16_frag.data", img_dir);
+    snprintf(data_path, sizeof(data_path), "%s/f16_frag.data", images.dir);
     free(fs_load_file(data_path, &data_size));
     vb_extent_map want;
     uint32_t first;

@@ -9,42 +9,35 @@
 #include "fs/volume.h"
 #include "tests/tools/fs_test_util.h"
 
-static char img_dir[256];
-static int build_rc = -1;
-static const char *build_why = "";
+static fs_images images = { .rc = -1 };
 
 static int build_images(void **state)
 {
     (void)state;
-    build_rc = fs_build_images("ntfs", img_dir, sizeof(img_dir), &build_why);
-    if (build_rc != 0 && build_rc != 77)
-        fprintf(stderr, "# %s: %s\n", img_dir, build_why);
+    fs_images_build(&images, "ntfs");
     return 0;
 }
 
 static int remove_images(void **state)
 {
     (void)state;
-    if (build_rc == 0 || build_rc == 77) /* kept on failure, for its build.log */
-        fs_remove_images(img_dir);
+    fs_images_remove(&images);
     return 0;
 }
 
 /* Skips the test when the images could not be built for lack of tools. */
 static void need_images(void)
 {
-    if (build_rc == 77) {
-        fprintf(stderr, "# SKIP: %s\n", build_why);
+    if (fs_images_missing_tools(&images))
         skip();
-    }
-    assert_int_equal(build_rc, 0);
+    assert_int_equal(images.rc, 0);
 }
 
 /* Opens IMG.img of the image directory and mounts it (asserting success). */
 static vb_fs *mount_image(const char *img, fs_file_source *f)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s.img", img_dir, img);
+    snprintf(path, sizeof(path), "%s/%s.img", images.dir, img);
     assert_true(fs_file_source_open(f, path));
     vb_fs *fs = NULL;
     vb_diag diag = { 0 };
@@ -60,7 +53,7 @@ static vb_fs *mount_image(const char *img, fs_file_source *f)
 static void load_expected(const char *oracle, uint64_t cluster, uint64_t size, vb_extent_map *want)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s.runs", img_dir, oracle);
+    snprintf(path, sizeof(path), "%s/%s.runs", images.dir, oracle);
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
     memset(want, 0, sizeof(*want));
@@ -84,7 +77,7 @@ static size_t check_file(const char *img, const char *path, const char *oracle, 
     fs_file_source f;
     vb_fs *fs = mount_image(img, &f);
     char data_path[512];
-    snprintf(data_path, sizeof(data_path), "%s/%s.data", img_dir, oracle);
+    snprintf(data_path, sizeof(data_path), "%s/%s.data", images.dir, oracle);
     size_t size = 0;
     uint8_t *want_data = fs_load_file(data_path, &size);
     assert_non_null(want_data);

@@ -18,9 +18,7 @@ static void put_le64(uint8_t *p, uint64_t v)
     vb_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-static char img_dir[256];
-static int build_rc = -1;
-static const char *build_why = "";
+static fs_images images = { .rc = -1 };
 static uint8_t *pristine, *img;
 static size_t img_size;
 static uint64_t cluster, mft_off, rec_size;
@@ -28,18 +26,15 @@ static uint64_t cluster, mft_off, rec_size;
 static int build_images(void **state)
 {
     (void)state;
-    build_rc = fs_build_images("ntfs-hostile", img_dir, sizeof(img_dir), &build_why);
-    if (build_rc != 0) {
-        if (build_rc != 77)
-            fprintf(stderr, "# %s: %s\n", img_dir, build_why);
+    fs_images_build(&images, "ntfs-hostile");
+    if (images.rc != 0)
         return 0;
-    }
     char path[512];
-    snprintf(path, sizeof(path), "%s/nhost.img", img_dir);
+    snprintf(path, sizeof(path), "%s/nhost.img", images.dir);
     pristine = fs_load_file(path, &img_size);
     img = malloc(img_size);
     if (!pristine || !img)
-        build_rc = 1;
+        images.rc = 1;
     else {
         cluster = (uint64_t)vb_le16(pristine + 0x0B) * pristine[0x0D];
         mft_off = vb_le64(pristine + 0x30) * cluster;
@@ -54,19 +49,16 @@ static int remove_images(void **state)
     (void)state;
     free(pristine);
     free(img);
-    if (build_rc == 0 || build_rc == 77) /* kept on failure, for its build.log */
-        fs_remove_images(img_dir);
+    fs_images_remove(&images);
     return 0;
 }
 
 /* Skips without images; otherwise restores the pristine image. */
 static void fresh_image(void)
 {
-    if (build_rc == 77) {
-        fprintf(stderr, "# SKIP: %s\n", build_why);
+    if (fs_images_missing_tools(&images))
         skip();
-    }
-    assert_int_equal(build_rc, 0);
+    assert_int_equal(images.rc, 0);
     memcpy(img, pristine, img_size);
 }
 
