@@ -14,7 +14,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(call host_obj,$(HOST_LIB_SRCS
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
 
-$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_LIB_SRCS) $(CORE_SRCS) | deps
+# The sanitized core and host glue are compiled once and linked into every test.
+ASAN_OBJ := $(BUILD)/asan-obj
+asan_obj = $(patsubst %.c,$(ASAN_OBJ)/%.o,$(1))
+$(ASAN_OBJ)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+-include $(shell find $(ASAN_OBJ) -name '*.d' 2>/dev/null)
+
+$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(call asan_obj,$(HOST_LIB_SRCS) $(CORE_SRCS))
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka
 
