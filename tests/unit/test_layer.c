@@ -107,6 +107,8 @@ static void test_fixed_reads_any_offset(void **state)
     assert_int_equal(src->size, size);
     assert_int_equal(vb_layer_info(l)->type, VB_DISK_FIXED);
     assert_true(vb_layer_sector_present(l, 5));
+    assert_true(vb_layer_block_allocated(l, 5));
+    assert_false(vb_layer_block_allocated(l, size / 512));
     uint8_t buf[5000];
     uint64_t offs[] = { 0, 1, 511, 513, 4095, MIB - 7, size - 5000 };
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
@@ -187,6 +189,9 @@ static void test_dynamic_allocated_block_trusts_data(void **state)
         assert_int_equal(buf[j], at + j < 2 * MIB ? 0 : child_byte(at + j));
     assert_true(vb_layer_sector_present(l, 2 * MIB / 512));
     assert_false(vb_layer_sector_present(l, 2 * MIB / 512 - 1));
+    assert_true(vb_layer_block_allocated(l, 3 * MIB / 512 - 1));
+    assert_false(vb_layer_block_allocated(l, 2 * MIB / 512 - 1));
+    assert_false(vb_layer_block_allocated(l, 4 * MIB / 512));
     vb_layer_close(l);
     memsource_free(ms);
 }
@@ -208,6 +213,7 @@ static void test_bitmap_msb_first(void **state)
     for (unsigned s = 0; s < 16; s++) {
         bool mine = s == 0 || s == 15;
         assert_int_equal(vb_layer_sector_present(l, base / 512 + s), mine);
+        assert_true(vb_layer_block_allocated(l, base / 512 + s)); /* allocated, even where absent */
         for (unsigned j = 0; j < 512; j += 97) {
             uint64_t o = base + s * 512 + j;
             assert_int_equal(buf[s * 512 + j], mine ? child_byte(o) : parent_byte(o));
