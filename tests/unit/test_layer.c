@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "format/bytes.h"
 #include "format/vhd.h"
@@ -456,13 +457,29 @@ static void test_locators_decoded(void **state)
     memsource_free(ms);
 }
 
-/* Loads a real-world sample (tests/lib.sh's $SAMPLES folder) into a
- * memsource; NULL when the samples are absent. */
-static memsource *load_sample(const char *file)
+/* The real-world samples folder (tests/lib.sh's $SAMPLES). */
+static const char *samples_dir(void)
 {
     const char *dir = getenv("VHD_SAMPLES");
+    return dir && *dir ? dir : "../shared/data/vhd-samples";
+}
+
+/* Skips the calling test when the samples folder is absent (genuinely
+ * optional); fails it when the folder is there but the file could not be read. */
+static void skip_without_samples(void)
+{
+    if (access(samples_dir(), R_OK) != 0) {
+        print_message("# skipped: samples folder %s absent\n", samples_dir());
+        skip();
+    }
+    fail_msg("a sample is missing from %s", samples_dir());
+}
+
+/* Loads a real-world sample into a memsource; NULL when it cannot be read. */
+static memsource *load_sample(const char *file)
+{
     char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/data/vhd-samples", file);
+    snprintf(path, sizeof(path), "%s/%s", samples_dir(), file);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -481,11 +498,8 @@ static void test_sample_windows_differencing(void **state)
 {
     (void)state;
     memsource *ms = load_sample("fat-differential.vhd");
-    if (!ms) {
-        /* cmocka's skip() prints "not ok ... # SKIP", which run-all.sh counts as a failure */
-        print_message("# SKIP samples absent (../shared/data/vhd-samples)\n");
-        return;
-    }
+    if (!ms)
+        skip_without_samples();
     vb_layer *l = NULL;
     vb_diag d = { 0 };
     assert_int_equal(vb_layer_open(&ms->src, "fat-differential.vhd", 0, &l, &d), VB_OK);
@@ -525,11 +539,8 @@ static void test_sample_qemu_and_broken(void **state)
 {
     (void)state;
     memsource *ms = load_sample("ext2.vhd");
-    if (!ms) {
-        /* cmocka's skip() prints "not ok ... # SKIP", which run-all.sh counts as a failure */
-        print_message("# SKIP samples absent (../shared/data/vhd-samples)\n");
-        return;
-    }
+    if (!ms)
+        skip_without_samples();
     vb_layer *l = NULL;
     vb_diag d = { 0 };
     assert_int_equal(vb_layer_open(&ms->src, "ext2.vhd", 0, &l, &d), VB_OK);
