@@ -8,7 +8,8 @@ EFI_CFLAGS := -std=c11 -O2 -g0 -I. -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
               -DGNU_EFI_USE_MS_ABI -DVB_EFI -DVB_VERSION='"$(VERSION)"' -Wall -Wextra -Werror
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
                -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
-EFI_LIBS   := -lefi -lgnuefi $(shell $(EFI_CC) -print-libgcc-file-name)
+# Expanded when linking (after `make deps`), not when the Makefile is read.
+EFI_LIBS    = -lefi -lgnuefi $(shell $(EFI_CC) -print-libgcc-file-name)
 
 EFI_OBJ := $(BUILD)/efi
 efi_obj = $(patsubst %.c,$(EFI_OBJ)/%.o,$(1))

@@ -99,12 +99,17 @@ const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i);
  * returns VB_OK when nothing is wrong. */
 vb_status vb_layer_check(vb_layer *layer, void (*report)(void *ctx, const char *line), void *ctx);
 /* Whether the block of a sector is allocated / whether a sector is present in this file. */
+bool vb_layer_block_allocated(vb_layer *layer, uint64_t sector);
 bool vb_layer_sector_present(vb_layer *layer, uint64_t sector);
 void vb_layer_close(vb_layer *layer);
 
 /* Footer/header primitives (also used by tests and vhdtool). */
 uint32_t vb_vhd_checksum(const uint8_t *buf, size_t len, size_t checksum_offset);
 vb_geometry vb_chs_for_sectors(uint64_t total_sectors);
+/* Geometry a new footer stores for a disk of size bytes: the spec's geometry
+ * when it covers the size exactly, else the maximum 65535/16/255 (so that
+ * readers sizing by geometry fall back to the current size). */
+vb_geometry vb_chs_to_store(uint64_t size);
 /* Smallest size >= size (bytes) that CHS geometry represents exactly (sizes at
  * or past the CHS maximum are only rounded to a sector). vhdtool creates disks
  * of such sizes by default so that geometry-based readers agree on the size. */

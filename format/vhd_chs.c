@@ -37,6 +37,24 @@ vb_geometry vb_chs_for_sectors(uint64_t total_sectors)
     return g;
 }
 
+vb_geometry vb_chs_to_store(uint64_t size)
+{
+    /* The geometry written into a footer for a disk of size bytes: the
+     * specification's geometry when its product is exactly the size, else the
+     * maximum geometry 65535/16/255. QEMU before 10.0 sizes a disk by its CHS
+     * product unless the creator is one it trusts ("win ", "qem2", "d2v ",
+     * "CTXS", "tap\0") or the geometry is that maximum; Windows, Hyper-V and
+     * libvhdi read the current size. With either geometry every one of them
+     * sees exactly size bytes, without vhdtool posing as another creator. The
+     * maximum is also what the algorithm itself gives past ~127 GiB and what
+     * Hyper-V and Disk2vhd write. Returns the geometry. */
+    vb_geometry g = vb_chs_for_sectors(size / VB_SECTOR);
+    if (size % VB_SECTOR == 0 && (uint64_t)g.cylinders * g.heads * g.sectors == size / VB_SECTOR)
+        return g;
+    vb_geometry max = { 65535, 16, 255 };
+    return max;
+}
+
 uint64_t vb_chs_round_up(uint64_t size)
 {
     /* Readers that take the size from the geometry (QEMU for creators it does

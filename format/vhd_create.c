@@ -1,9 +1,13 @@
 /* vhdboot: creating empty fixed, dynamic and differencing VHD images.
  *
- * Images are stamped with creator application "vhdb" (host OS "Wi2k"), so
- * readers that follow the QEMU size rule use the footer's current size —
- * only "vpc " and "qemu" images expose the CHS product. The CHS geometry is
- * still filled in by the specification's algorithm.
+ * Size rule of what we write: creator application "vhdb" (host OS "Wi2k"),
+ * current and original size = the disk size, and the geometry of
+ * vb_chs_to_store(): the specification's CHS when its product is exactly
+ * the size, otherwise the maximum 65535/16/255. Windows and libvhdi read the
+ * current size; QEMU before 10.0 reads the CHS product for creators it does
+ * not know, except at the maximum geometry, where it too takes the current
+ * size; QEMU 10 takes the current size of every creator but "vpc " and
+ * "qemu". So every reader sees the same, exact size.
  *
  * Dynamic/differencing layout (sector aligned):
  *   0      footer copy
@@ -46,7 +50,7 @@ static void build_footer(const vb_create_params *p, uint64_t size, uint8_t out[V
     vb_put_be32(f->creator_host_os, CREATE_HOST_OS);
     vb_put_be64(f->original_size, size);
     vb_put_be64(f->current_size, size);
-    vb_geometry g = vb_chs_for_sectors(size / VB_SECTOR);
+    vb_geometry g = vb_chs_to_store(size);
     vb_put_be16(f->cylinders, g.cylinders);
     f->heads = g.heads;
     f->sectors_per_track = g.sectors;

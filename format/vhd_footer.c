@@ -23,8 +23,11 @@ static bool creator_is(const vb_raw_footer *f, const char app[4])
 
 uint64_t vb_footer_disk_size(const uint8_t footer[512])
 {
-    /* QEMU rule: images made by Virtual PC or old QEMU expose the CHS product,
-     * unless the geometry is the maximum (then the CHS cannot express it). */
+    /* QEMU's rule (since 10.0): images made by Virtual PC or old QEMU expose
+     * the CHS product, unless the geometry is the maximum (then the CHS cannot
+     * express it); every other creator, vhdboot's own "vhdb" included, the
+     * current size. What vhd_create.c writes reads the same by QEMU 7.2's
+     * rule too (see vb_chs_to_store). */
     const vb_raw_footer *f = (const vb_raw_footer *)footer;
     uint16_t c = vb_be16(f->cylinders);
     bool max_chs = c == 65535 && f->heads == 16 && f->sectors_per_track == 255;

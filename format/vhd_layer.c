@@ -365,17 +365,24 @@ void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block)
             layer->slots[i].valid = false;
 }
 
-bool vb_layer_sector_present(vb_layer *layer, uint64_t sector)
+bool vb_layer_block_allocated(vb_layer *layer, uint64_t sector)
 {
+    /* Returns whether the block holding sector has data in this file (always
+     * for a fixed disk; never past the end). */
     if (sector >= layer->info.disk_size / VB_SECTOR)
         return false;
     if (layer->info.type == VB_DISK_FIXED)
         return true;
-    uint32_t block = (uint32_t)(sector / layer->sectors_per_block);
-    if (vb_bat_get(layer, block) == VB_BAT_UNUSED)
+    return vb_bat_get(layer, (uint32_t)(sector / layer->sectors_per_block)) != VB_BAT_UNUSED;
+}
+
+bool vb_layer_sector_present(vb_layer *layer, uint64_t sector)
+{
+    if (!vb_layer_block_allocated(layer, sector))
         return false;
-    if (layer->info.type == VB_DISK_DYNAMIC)
+    if (layer->info.type != VB_DISK_DIFF)
         return true;
+    uint32_t block = (uint32_t)(sector / layer->sectors_per_block);
     uint8_t *bits;
     if (vb_layer_bitmap(layer, block, &bits) != VB_OK)
         return false;

@@ -11,7 +11,22 @@ T_FAILED=0
 
 t_ok()   { echo "ok - $1"; }
 t_fail() { echo "not ok - $1"; shift; [ $# -gt 0 ] && echo "# $*"; T_FAILED=1; }
+# t_skip NAME REASON: only for what is genuinely optional (a ../shared folder
+# absent, a host without a kernel feature); tests/run-all.sh lists each one.
 t_skip() { echo "ok - $1 # SKIP $2"; }
+# t_need WHY: when WHY is not empty, something `make deps` installs is
+# missing: reports one failure saying what and exits (never a skip).
+t_need() {
+    [ -z "$1" ] && return 0
+    t_fail "$(basename "$0"): $1 (make deps installs it)"
+    exit 1
+}
+# t_need_tools TOOL...: t_need for commands that are not on PATH.
+t_need_tools() {
+    local t missing=""
+    for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done
+    t_need "${missing:+not installed:$missing}"
+}
 # t_check NAME CMD...: passes when CMD exits 0; shows its output on failure.
 t_check() {
     local name=$1; shift

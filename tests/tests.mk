@@ -10,7 +10,7 @@ ASAN_CC     := clang
 ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined -DVB_VERSION='"test"'
 
-$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(call host_obj,$(HOST_LIB_SRCS) $(CORE_SRCS))
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(call host_obj,$(HOST_LIB_SRCS) $(CORE_SRCS)) | deps
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^ -lcmocka
 
@@ -22,7 +22,7 @@ $(ASAN_OBJ)/%.o: %.c | deps
 	$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 -include $(shell find $(ASAN_OBJ) -name '*.d' 2>/dev/null)
 
-$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(call asan_obj,$(HOST_LIB_SRCS) $(CORE_SRCS))
+$(BUILD)/tests-asan/%: tests/unit/%.c $(UNIT_SUPPORT) $(call asan_obj,$(HOST_LIB_SRCS) $(CORE_SRCS)) | deps
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(ASAN_CFLAGS) -o $@ $^ -lcmocka
 

@@ -35,6 +35,7 @@ static vb_status walk_present(vb_layer *child, vb_source *parent, bool verify, b
 {
     vb_source *src = vb_layer_source(child);
     uint64_t sectors = src->size / VB_SECTOR;
+    uint64_t spb = vb_layer_info(child)->block_size / VB_SECTOR;
     uint8_t *buf = vt_alloc_buffer(MAX_RUN), *check = verify ? vt_alloc_buffer(MAX_RUN) : NULL;
     if (!buf || (verify && !check)) {
         free(buf);
@@ -47,6 +48,12 @@ static vb_status walk_present(vb_layer *child, vb_source *parent, bool verify, b
     *bytes = 0;
     *bad = UINT64_MAX;
     for (uint64_t s = 0; s < sectors && st == VB_OK;) {
+        if (!vb_layer_block_allocated(child, s)) {
+            /* nothing of an unallocated block is present: skip it whole */
+            s = (s / spb + 1) * spb;
+            vt_progress_update(&bar, s < sectors ? s : sectors);
+            continue;
+        }
         if (!vb_layer_sector_present(child, s)) {
             s++;
             if ((s & 0xffff) == 0)

@@ -1,8 +1,10 @@
 # fs/ test tooling: the libntfs-3g volume builder used by tests/tools/mk_fs_images.sh.
-# Without ntfs-3g-dev it is not built and the NTFS tests skip with a notice.
-FS_TEST_TOOLS := $(if $(wildcard /usr/include/ntfs-3g/volume.h),$(BUILD)/tests-tools/ntfs_build)
+# Always built, after `make deps` has installed ntfs-3g-dev: whether it is built
+# must not depend on what was installed when the Makefile was read (a first
+# `make test` on a fresh machine installs the headers only then).
+FS_TEST_TOOLS := $(BUILD)/tests-tools/ntfs_build
 
-$(BUILD)/tests-tools/ntfs_build: tests/tools/ntfs_build.c
+$(BUILD)/tests-tools/ntfs_build: tests/tools/ntfs_build.c | deps
 	@mkdir -p $(dir $@)
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lntfs-3g
 

@@ -17,7 +17,7 @@ FUZZ_LIB_SRCS := $(CORE_SRCS) loader/config.c tools/host_platform.c tests/unit/m
                  $(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c))
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(FUZZ_LIB_SRCS))
 
-$(FUZZ_OBJ)/%.o: %.c
+$(FUZZ_OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 

@@ -20,14 +20,10 @@ IT_GUEST_OUTPUT='GUEST-MARKER:|PAYLOAD:'
 # Lines after which waiting longer is pointless.
 IT_STOP='vhdboot: returning to menu|Kernel panic|PAYLOAD: FAIL|^Shell> |X64 Exception Type'
 
-# it_require_qemu COUNT: when QEMU or OVMF is missing, prints COUNT SKIP lines
-# and exits the test script successfully; otherwise returns.
+# it_require_qemu: returns when QEMU and OVMF are there; `make deps` installs
+# them, so without them the test script fails (t_need) instead of skipping.
 it_require_qemu() {
-    local why i
-    why=$(qemu_missing)
-    [ -z "$why" ] && return 0
-    for ((i = 1; i <= $1; i++)); do t_skip "integration test $i of $(basename "$0")" "$why"; done
-    exit 0
+    t_need "$(qemu_missing)"
 }
 
 # it_setup_fail WHAT: reports a failed setup step as a TAP failure and exits.

@@ -4,7 +4,7 @@
 # none with an error — and end with "done". Structure only: no timing is
 # ever checked.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 5
+it_require_qemu
 
 OUT=$T_TMP/bench.out
 BLOG=$T_TMP/bench-console.log
@@ -12,10 +12,7 @@ BENCH_MIB=4 BENCH_ROUNDS=1 BENCH_RANDOM=256 BENCH_LIMIT=120 BENCH_LOG=$BLOG bash
 rc=$?
 mkdir -p "$T_BUILD/test-logs/integration"
 cp "$OUT" "$T_BUILD/test-logs/integration/bench_app.out"
-if [ $rc -eq 77 ]; then
-    for i in 1 2 3 4 5; do t_skip "bench app check $i" "$(tail -n 1 "$OUT")"; done
-    exit 0
-fi
+[ $rc -eq 77 ] && t_need "$(tail -n 1 "$OUT")"
 
 t_grep "bench app: header names the columns" '^case +seq MB/s +ratio +rand MB/s +ratio +io/seq +io/rand$' "$OUT"
 # A row: a case name, then seq MB/s, ratio, random MB/s, ratio, and the

@@ -14,7 +14,7 @@
 # loader also recovers cleanly after each failure. (Arrows are used only on
 # the first menu, where the highlight is surely the default entry.)
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 24
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img

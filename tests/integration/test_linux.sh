@@ -10,7 +10,7 @@
 #                 3-layer chain (LAYER1 -> LAYER2 -> LAYER3)
 #   GRUB:         dynamic (vhdtool), 3-layer chain
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 19
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img

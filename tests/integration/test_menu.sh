@@ -15,7 +15,7 @@
 #      \images and \vms, hides the base of a differencing chain until b is
 #      pressed, and "2" boots the 2-layer chain.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 54
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img
@@ -157,10 +157,8 @@ it_expect_guest "discovery: PAYLOAD: PASS" '^PAYLOAD: PASS'
 # `bootctl set-oneshot VMDATA:vms/x.vhd` would (NUL-terminated UTF-16 under
 # the Boot Loader Interface GUID).
 NTFS_BUILD=$T_BUILD/tests-tools/ntfs_build
-if ! command -v mkntfs >/dev/null 2>&1 || ! command -v ntfscp >/dev/null 2>&1 || [ ! -x "$NTFS_BUILD" ]; then
-    for ((i = 1; i <= 12; i++)); do t_skip "discovery on NTFS, check $i" "mkntfs/ntfscp or $NTFS_BUILD (ntfs-3g-dev) missing"; done
-    exit $T_FAILED
-fi
+t_need_tools mkntfs ntfscp
+[ -x "$NTFS_BUILD" ] || t_need "$NTFS_BUILD not built (make test-build, after ntfs-3g-dev)"
 NESP=$W/nesp.img DATA=$W/ndata.img NTFS=$W/ntfs.img
 mkdir -p "$W/nt"
 cp "$W/guest.img" "$W/nt/guest.img" &&

@@ -16,18 +16,11 @@
 #   fatfrag    a fixed VHD fragmented into >= 1000 FAT32 runs on the ESP
 #              (bare path; volatile, so it is read through its extent map)
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 27
+it_require_qemu
 
 NTFS_BUILD=$T_BUILD/tests-tools/ntfs_build
-for tool in mkntfs ntfscp ntfsinfo ntfscat sgdisk mshowfat; do
-    command -v "$tool" >/dev/null 2>&1 && continue
-    for ((i = 1; i <= 27; i++)); do t_skip "NTFS integration test $i" "$tool not installed (ntfs-3g, gdisk, mtools)"; done
-    exit 0
-done
-if [ ! -x "$NTFS_BUILD" ]; then
-    for ((i = 1; i <= 27; i++)); do t_skip "NTFS integration test $i" "$NTFS_BUILD not built (needs ntfs-3g-dev)"; done
-    exit 0
-fi
+t_need_tools mkntfs ntfscp ntfsinfo ntfscat sgdisk mshowfat
+[ -x "$NTFS_BUILD" ] || t_need "$NTFS_BUILD not built (make test-build, after ntfs-3g-dev)"
 
 W=$T_TMP
 ESP=$W/esp.img

@@ -9,7 +9,7 @@
 #      next to the loader, whose entry names its VHD relative to the
 #      loader's folder (disks\rel.vhd); the payload must PASS.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 8
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img

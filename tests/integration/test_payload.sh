@@ -10,7 +10,7 @@
 # The payload reads the whole disk, checks the pattern on partition 2,
 # writes 16 sectors of "VHDBOOT-WRITE-OK" there and powers off.
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 22
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img

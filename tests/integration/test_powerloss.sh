@@ -16,7 +16,7 @@
 # a complete stamp of some pass (never a mix or a wrong LBA). After boot 2
 # every written sector must hold a stamp (the flush made pass 1 durable).
 . "$(dirname "$0")/lib.sh"
-it_require_qemu 10
+it_require_qemu
 
 W=$T_TMP
 ESP=$W/esp.img

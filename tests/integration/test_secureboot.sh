@@ -48,14 +48,10 @@ else
 fi
 
 # --- the firmware scenario ----------------------------------------------------
-why=$(qemu_missing)
-[ -z "$why" ] && { [ -r "$SB_CODE" ] && [ -r "$SB_VARS" ] || why="Secure Boot OVMF ($SB_CODE, $SB_VARS) missing"; }
-[ -z "$why" ] && { command -v sbsign >/dev/null && [ -r "$SB_KEY" ] || why="sbsign (package sbsigntool) or $SB_KEY missing"; }
-if [ -n "$why" ]; then
-    for t in "signed vhdboot starts" "unsigned inner refused" "error names Secure Boot and the file" \
-        "back at the menu" "nothing started" "signed inner starts: PAYLOAD: PASS"; do t_skip "secure boot: $t" "$why"; done
-    exit $T_FAILED
-fi
+it_require_qemu
+[ -r "$SB_CODE" ] && [ -r "$SB_VARS" ] || t_need "Secure Boot OVMF ($SB_CODE, $SB_VARS) missing (package ovmf)"
+t_need_tools sbsign
+[ -r "$SB_KEY" ] || t_need "$SB_KEY missing (package ovmf)"
 
 # sign IN OUT: signs an EFI binary with the snakeoil key.
 openssl pkey -in "$SB_KEY" -passin pass:snakeoil -out "$W/db.key" 2>/dev/null || it_setup_fail "decrypt the snakeoil key"

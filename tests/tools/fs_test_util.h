@@ -85,13 +85,14 @@ static inline uint8_t *fs_load_file(const char *path, size_t *len)
 
 /* Builds images of kind ("ntfs" or "fat") into a new directory under
  * build/tmp (its path goes to dir). Returns 0 on success, 77 when tools are
- * missing (skip), other values on failure; *why says what happened. */
+ * missing, other values on failure; *why says what happened. Every tool is
+ * installed by `make deps`, so a missing one is a failure, never a skip. */
 static inline int fs_build_images(const char *kind, char *dir, size_t cap, const char **why)
 {
     *why = "";
     if (access("tests/tools/mk_fs_images.sh", X_OK) != 0) {
         *why = "tests/tools/mk_fs_images.sh not found (run from the repository root)";
-        return 77;
+        return 1;
     }
     mkdir("build", 0755);
     mkdir("build/tmp", 0755);
@@ -105,7 +106,8 @@ static inline int fs_build_images(const char *kind, char *dir, size_t cap, const
     int rc = system(cmd);
     rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
     if (rc == 77)
-        *why = "image tools missing (see build.log); install mtools, dosfstools, ntfs-3g, ntfs-3g-dev";
+        *why = "image tools missing (see build.log): `make deps` installs mtools, dosfstools, ntfs-3g, "
+               "ntfs-3g-dev and `make test-build` builds build/tests-tools/ntfs_build";
     else if (rc != 0)
         *why = "image builder failed (see build.log in the image directory)";
     return rc;
@@ -123,7 +125,7 @@ static inline void fs_remove_images(const char *dir)
 }
 
 /* Images built for a cmocka group: rc is 0 when built, 77 when tools are
- * missing (the tests skip), another value when building failed, -1 before. */
+ * missing, another value when building failed, -1 before. */
 typedef struct fs_images {
     char dir[256];
     int rc;
@@ -134,7 +136,7 @@ typedef struct fs_images {
 static inline void fs_images_build(fs_images *im, const char *kind)
 {
     im->rc = fs_build_images(kind, im->dir, sizeof(im->dir), &im->why);
-    if (im->rc != 0 && im->rc != 77)
+    if (im->rc != 0)
         fprintf(stderr, "# %s: %s\n", im->dir, im->why);
 }
 
@@ -145,14 +147,14 @@ static inline void fs_images_remove(const fs_images *im)
         fs_remove_images(im->dir);
 }
 
-/* Returns true (and says why) when the images are missing for lack of
- * tools; the calling test then skips. */
-static inline bool fs_images_missing_tools(const fs_images *im)
+/* Returns true when the images were built; otherwise says why (the calling
+ * test then fails: missing tools are a failure, not a skip). */
+static inline bool fs_images_ready(const fs_images *im)
 {
-    if (im->rc != 77)
-        return false;
-    fprintf(stderr, "# SKIP: %s\n", im->why);
-    return true;
+    if (im->rc == 0)
+        return true;
+    fprintf(stderr, "# images not built: %s\n", im->why);
+    return false;
 }
 
 /* Adds len bytes at disk to an expected map, merging contiguous pieces

@@ -5,7 +5,8 @@
 # Writes IMAGE.img for each volume and, per checked file, ORACLE.runs
 # ("VCN LCN LENGTH" hex rows from ntfsinfo -v -F, $DATA only) or ORACLE.chain
 # (mshowfat output), plus ORACLE.data (the file's bytes from ntfscat/mcopy).
-# Exits 77 (skip) when a tool is missing, 1 on failure.
+# Exits 77 when a tool is missing (the tests count it as a failure: `make deps`
+# installs every tool), 1 on failure.
 set -eu
 out=$1 kind=$2
 here=$(cd "$(dirname "$0")" && pwd)

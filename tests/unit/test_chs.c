@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
+#include <string.h>
 #include "format/vhd.h"
 
 #define MAX_SECTORS (65535ull * 16 * 255)
@@ -117,6 +119,49 @@ static void test_round_up_past_chs_maximum_keeps_size(void **state)
     assert_int_equal(vb_chs_round_up(big + 100), big + 512);
 }
 
+/* The size QEMU 7.2's vpc driver gives a footer (block/vpc.c, modelled here
+ * independently): the CHS product, unless the creator is one it trusts or the
+ * geometry is the maximum; then the current size. */
+static uint64_t qemu72_size(const char app[4], vb_geometry g, uint64_t current)
+{
+    static const char trusted[][4] = { "win ", "qem2", "d2v ", "CTXS", { 't', 'a', 'p', 0 } };
+    uint64_t product = (uint64_t)g.cylinders * g.heads * g.sectors;
+    bool use_chs = true;
+    for (size_t i = 0; i < sizeof(trusted) / sizeof(trusted[0]); i++)
+        use_chs &= memcmp(app, trusted[i], 4) != 0;
+    return !use_chs || product == MAX_SECTORS ? current : product * 512;
+}
+
+/* Sizes (in sectors) around every branch boundary of the spec's algorithm. */
+static const uint64_t boundary_sectors[] = {
+    1, 6144, 4095ull * 17, 4096ull * 17, 4096ull * 17 + 1, 8192ull * 17, 16383ull * 17 + 16, 16384ull * 17,
+    16385ull * 17, 16384ull * 31 - 1, 16384ull * 31, 16384ull * 31 + 1, 24ull * 2048, BIG_DISK - 1, BIG_DISK,
+    BIG_DISK + 1, MAX_SECTORS - 1, MAX_SECTORS, MAX_SECTORS + 1, (2040ull << 30) / 512,
+};
+
+static void test_stored_geometry_reads_exact_size(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(boundary_sectors) / sizeof(boundary_sectors[0]); i++) {
+        for (int exact = 0; exact < 2; exact++) {
+            uint64_t size = exact ? vb_chs_round_up(boundary_sectors[i] * 512) : boundary_sectors[i] * 512;
+            vb_geometry g = vb_chs_to_store(size), spec = vb_chs_for_sectors(size / 512);
+            uint64_t product = (uint64_t)spec.cylinders * spec.heads * spec.sectors;
+            if (product * 512 == size)
+                assert_true(g.cylinders == spec.cylinders && g.heads == spec.heads && g.sectors == spec.sectors);
+            else
+                assert_true(g.cylinders == 65535 && g.heads == 16 && g.sectors == 255);
+            if (qemu72_size("vhdb", g, size) != size)
+                fail_msg("%llu bytes: QEMU 7.2 would read %llu", (unsigned long long)size,
+                         (unsigned long long)qemu72_size("vhdb", g, size));
+        }
+    }
+    /* 24 MiB is not a CHS size (its spec geometry covers 25,137,152 bytes); its rounded-up size is */
+    vb_geometry g = vb_chs_to_store(24ull << 20);
+    assert_int_equal(g.cylinders, 65535);
+    assert_int_not_equal(vb_chs_to_store(vb_chs_round_up(24ull << 20)).cylinders, 65535);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_geometry_never_exceeds_disk),
         cmocka_unit_test(test_round_up_is_smallest_exact_size),
         cmocka_unit_test(test_round_up_past_chs_maximum_keeps_size),
+        cmocka_unit_test(test_stored_geometry_reads_exact_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

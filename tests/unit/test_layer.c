@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "format/bytes.h"
 #include "format/vhd.h"
@@ -107,6 +108,8 @@ static void test_fixed_reads_any_offset(void **state)
     assert_int_equal(src->size, size);
     assert_int_equal(vb_layer_info(l)->type, VB_DISK_FIXED);
     assert_true(vb_layer_sector_present(l, 5));
+    assert_true(vb_layer_block_allocated(l, 5));
+    assert_false(vb_layer_block_allocated(l, size / 512));
     uint8_t buf[5000];
     uint64_t offs[] = { 0, 1, 511, 513, 4095, MIB - 7, size - 5000 };
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
@@ -187,6 +190,9 @@ static void test_dynamic_allocated_block_trusts_data(void **state)
         assert_int_equal(buf[j], at + j < 2 * MIB ? 0 : child_byte(at + j));
     assert_true(vb_layer_sector_present(l, 2 * MIB / 512));
     assert_false(vb_layer_sector_present(l, 2 * MIB / 512 - 1));
+    assert_true(vb_layer_block_allocated(l, 3 * MIB / 512 - 1));
+    assert_false(vb_layer_block_allocated(l, 2 * MIB / 512 - 1));
+    assert_false(vb_layer_block_allocated(l, 4 * MIB / 512));
     vb_layer_close(l);
     memsource_free(ms);
 }
@@ -208,6 +214,7 @@ static void test_bitmap_msb_first(void **state)
     for (unsigned s = 0; s < 16; s++) {
         bool mine = s == 0 || s == 15;
         assert_int_equal(vb_layer_sector_present(l, base / 512 + s), mine);
+        assert_true(vb_layer_block_allocated(l, base / 512 + s)); /* allocated, even where absent */
         for (unsigned j = 0; j < 512; j += 97) {
             uint64_t o = base + s * 512 + j;
             assert_int_equal(buf[s * 512 + j], mine ? child_byte(o) : parent_byte(o));
@@ -450,13 +457,29 @@ static void test_locators_decoded(void **state)
     memsource_free(ms);
 }
 
-/* Loads a real-world sample (tests/lib.sh's $SAMPLES folder) into a
- * memsource; NULL when the samples are absent. */
-static memsource *load_sample(const char *file)
+/* The real-world samples folder (tests/lib.sh's $SAMPLES). */
+static const char *samples_dir(void)
 {
     const char *dir = getenv("VHD_SAMPLES");
+    return dir && *dir ? dir : "../shared/data/vhd-samples";
+}
+
+/* Skips the calling test when the samples folder is absent (genuinely
+ * optional); fails it when the folder is there but the file could not be read. */
+static void skip_without_samples(void)
+{
+    if (access(samples_dir(), R_OK) != 0) {
+        print_message("# skipped: samples folder %s absent\n", samples_dir());
+        skip();
+    }
+    fail_msg("a sample is missing from %s", samples_dir());
+}
+
+/* Loads a real-world sample into a memsource; NULL when it cannot be read. */
+static memsource *load_sample(const char *file)
+{
     char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/data/vhd-samples", file);
+    snprintf(path, sizeof(path), "%s/%s", samples_dir(), file);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -475,11 +498,8 @@ static void test_sample_windows_differencing(void **state)
 {
     (void)state;
     memsource *ms = load_sample("fat-differential.vhd");
-    if (!ms) {
-        /* cmocka's skip() prints "not ok ... # SKIP", which run-all.sh counts as a failure */
-        print_message("# SKIP samples absent (../shared/data/vhd-samples)\n");
-        return;
-    }
+    if (!ms)
+        skip_without_samples();
     vb_layer *l = NULL;
     vb_diag d = { 0 };
     assert_int_equal(vb_layer_open(&ms->src, "fat-differential.vhd", 0, &l, &d), VB_OK);
@@ -519,11 +539,8 @@ static void test_sample_qemu_and_broken(void **state)
 {
     (void)state;
     memsource *ms = load_sample("ext2.vhd");
-    if (!ms) {
-        /* cmocka's skip() prints "not ok ... # SKIP", which run-all.sh counts as a failure */
-        print_message("# SKIP samples absent (../shared/data/vhd-samples)\n");
-        return;
-    }
+    if (!ms)
+        skip_without_samples();
     vb_layer *l = NULL;
     vb_diag d = { 0 };
     assert_int_equal(vb_layer_open(&ms->src, "ext2.vhd", 0, &l, &d), VB_OK);
