@@ -154,7 +154,10 @@ static vb_status disk_flush(void *ctx)
  * partition's first block on it: the path's last node must be a hard-drive
  * node (GPT or MBR) and the rest of the path a disk's (not a partition's:
  * nested partitions keep the DiskIO path). For a disk without partitions,
- * the disk itself at block 0. Returns NULL when there is no such disk. */
+ * the disk itself at block 0. The node's start counts the disk's blocks;
+ * the partition's own BlockSize may be smaller (edk2 gives MBR partitions
+ * 512-byte blocks on a 4 KiB disk). Returns NULL when there is no such disk
+ * or the partition would not fit on it. */
 static EFI_BLOCK_IO *whole_disk_of(EFI_HANDLE handle, EFI_BLOCK_IO *part, UINT64 *first_block)
 {
     EFI_DEVICE_PATH *path = DevicePathFromHandle(handle);
@@ -167,11 +170,13 @@ static EFI_BLOCK_IO *whole_disk_of(EFI_HANDLE handle, EFI_BLOCK_IO *part, UINT64
     const EFI_DEVICE_PATH *last = NULL;
     for (const EFI_DEVICE_PATH *n = path; !IsDevicePathEnd(n); n = NextDevicePathNode(n))
         last = n;
+    /* gnu-efi's struct is padded past the node's 42 bytes: copy only those */
+    const UINTN node_bytes = offsetof(HARDDRIVE_DEVICE_PATH, SignatureType) + 1;
     if (!last || DevicePathType(last) != MEDIA_DEVICE_PATH || DevicePathSubType(last) != MEDIA_HARDDRIVE_DP ||
-        (UINTN)DevicePathNodeLength(last) < sizeof(HARDDRIVE_DEVICE_PATH))
+        (UINTN)DevicePathNodeLength(last) < node_bytes)
         return NULL;
     HARDDRIVE_DEVICE_PATH node;
-    vb_memcpy(&node, last, sizeof node); /* the node may sit unaligned */
+    vb_memcpy(&node, last, node_bytes); /* the node may sit unaligned */
     EFI_DEVICE_PATH *disk_path = efi_devpath_parent(path), *rest = disk_path;
     EFI_HANDLE disk_handle = NULL;
     EFI_BLOCK_IO *disk = NULL;
@@ -181,9 +186,11 @@ static EFI_BLOCK_IO *whole_disk_of(EFI_HANDLE handle, EFI_BLOCK_IO *part, UINT64
         disk = NULL;
     if (disk_path)
         FreePool(disk_path);
-    if (!disk || disk->Media->LogicalPartition || !disk->Media->MediaPresent ||
-        disk->Media->BlockSize != part->Media->BlockSize || node.PartitionStart > disk->Media->LastBlock ||
-        part->Media->LastBlock > disk->Media->LastBlock - node.PartitionStart)
+    if (!disk || disk->Media->LogicalPartition || !disk->Media->MediaPresent || disk->Media->BlockSize == 0 ||
+        node.PartitionStart > disk->Media->LastBlock ||
+        disk->Media->LastBlock - node.PartitionStart >= UINT64_MAX / disk->Media->BlockSize ||
+        (part->Media->LastBlock + 1) * part->Media->BlockSize >
+            (disk->Media->LastBlock - node.PartitionStart + 1) * disk->Media->BlockSize)
         return NULL;
     *first_block = node.PartitionStart;
     return disk;
@@ -194,19 +201,19 @@ static EFI_BLOCK_IO *whole_disk_of(EFI_HANDLE handle, EFI_BLOCK_IO *part, UINT64
  * found right, made once when the partition is opened). */
 static bool same_first_block(EFI_BLOCK_IO *part, EFI_BLOCK_IO *disk, UINT64 first_block)
 {
-    UINT32 bs = part->Media->BlockSize, align = part->Media->IoAlign > 1 ? part->Media->IoAlign : 1;
-    if (disk->Media->IoAlign > align)
-        align = disk->Media->IoAlign;
-    UINT8 *space = vb_alloc(2 * (UINTN)bs + align), *a, *b;
+    UINT32 pbs = part->Media->BlockSize, dbs = disk->Media->BlockSize;
+    UINT32 align = part->Media->IoAlign > disk->Media->IoAlign ? part->Media->IoAlign : disk->Media->IoAlign;
+    align = align > 1 ? align : 1;
+    UINTN span = ((UINTN)(pbs > dbs ? pbs : dbs) + align - 1) / align * align; /* each buffer, aligned */
+    UINT8 *space = vb_alloc(2 * span + align), *a, *b;
     bool same = false;
     if (!space)
         return false;
     a = (UINT8 *)(((UINTN)space + align - 1) & ~(UINTN)(align - 1));
-    b = a + bs; /* bs is a multiple of any IoAlign that fits in one block */
-    if ((bs & (align - 1)) == 0 &&
-        part->ReadBlocks(part, part->Media->MediaId, 0, bs, a) == EFI_SUCCESS &&
-        disk->ReadBlocks(disk, disk->Media->MediaId, first_block, bs, b) == EFI_SUCCESS)
-        same = vb_memcmp(a, b, bs) == 0;
+    b = a + span;
+    if (part->ReadBlocks(part, part->Media->MediaId, 0, pbs, a) == EFI_SUCCESS &&
+        disk->ReadBlocks(disk, disk->Media->MediaId, first_block, dbs, b) == EFI_SUCCESS)
+        same = vb_memcmp(a, b, pbs < dbs ? pbs : dbs) == 0;
     vb_free(space);
     return same;
 }
