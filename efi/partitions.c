@@ -95,29 +95,33 @@ UINTN efi_partitions_list(EFI_HANDLE **handles)
     return kept;
 }
 
+/* The core status of a DiskIO or BlockIO transfer's result. */
+static vb_status transfer_status(EFI_STATUS st)
+{
+    if (st == EFI_WRITE_PROTECTED)
+        return VB_ERR_WRITE_PROTECTED;
+    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+}
+
 /* Reads len bytes at a byte offset of the partition. */
 static vb_status partition_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
     struct partition *p = ctx;
-    EFI_STATUS st = p->disk_io->ReadDisk(p->disk_io, p->media_id, offset, len, buf);
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->disk_io->ReadDisk(p->disk_io, p->media_id, offset, len, buf));
 }
 
 /* Writes len bytes at a byte offset of the partition. */
 static vb_status partition_write(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
     struct partition *p = ctx;
-    EFI_STATUS st = p->disk_io->WriteDisk(p->disk_io, p->media_id, offset, len, (void *)buf);
-    if (st == EFI_WRITE_PROTECTED)
-        return VB_ERR_WRITE_PROTECTED;
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->disk_io->WriteDisk(p->disk_io, p->media_id, offset, len, (void *)buf));
 }
 
 /* Flushes the disk's write cache. */
 static vb_status partition_flush(void *ctx)
 {
     struct partition *p = ctx;
-    return p->block_io->FlushBlocks(p->block_io) == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->block_io->FlushBlocks(p->block_io));
 }
 
 static void partition_close(void *ctx)
@@ -129,25 +133,21 @@ static void partition_close(void *ctx)
 static vb_status disk_read_blocks(void *ctx, uint64_t lba, void *buf, size_t len)
 {
     struct disk_blocks *d = ctx;
-    EFI_STATUS st = d->disk->ReadBlocks(d->disk, d->media_id, lba, len, buf);
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(d->disk->ReadBlocks(d->disk, d->media_id, lba, len, buf));
 }
 
 /* vb_block_device.write_blocks over the disk's BlockIO. */
 static vb_status disk_write_blocks(void *ctx, uint64_t lba, const void *buf, size_t len)
 {
     struct disk_blocks *d = ctx;
-    EFI_STATUS st = d->disk->WriteBlocks(d->disk, d->media_id, lba, len, (void *)buf);
-    if (st == EFI_WRITE_PROTECTED)
-        return VB_ERR_WRITE_PROTECTED;
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(d->disk->WriteBlocks(d->disk, d->media_id, lba, len, (void *)buf));
 }
 
 /* vb_block_device.flush: flushes the disk's write cache. */
 static vb_status disk_flush(void *ctx)
 {
     struct disk_blocks *d = ctx;
-    return d->disk->FlushBlocks(d->disk) == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(d->disk->FlushBlocks(d->disk));
 }
 
 /* Finds the BlockIO of the whole disk that partition path lies on and the
