@@ -1,14 +1,24 @@
-/* vhdboot: partitions as block sources over DiskIO (see partitions.h). */
+/* vhdboot: partitions as block sources, read through the whole disk's
+ * BlockIO where possible, else through the partition's DiskIO (see partitions.h). */
 #include <efi.h>
 #include <efilib.h>
+#include <stddef.h>
 #include "partitions.h"
 #include "devpath.h"
 #include "vdisk.h"
+#include "format/bytes.h"
 #include "format/platform.h"
+#include "fs/disk_window.h"
 
 struct partition {
     EFI_BLOCK_IO *block_io;
     EFI_DISK_IO *disk_io;
+    UINT32 media_id;
+};
+
+/* The whole disk under a partition, as the disk window's device. */
+struct disk_blocks {
+    EFI_BLOCK_IO *disk;
     UINT32 media_id;
 };
 
@@ -85,34 +95,155 @@ UINTN efi_partitions_list(EFI_HANDLE **handles)
     return kept;
 }
 
+/* The core status of a DiskIO or BlockIO transfer's result. */
+static vb_status transfer_status(EFI_STATUS st)
+{
+    if (st == EFI_WRITE_PROTECTED)
+        return VB_ERR_WRITE_PROTECTED;
+    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+}
+
 /* Reads len bytes at a byte offset of the partition. */
 static vb_status partition_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
     struct partition *p = ctx;
-    EFI_STATUS st = p->disk_io->ReadDisk(p->disk_io, p->media_id, offset, len, buf);
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->disk_io->ReadDisk(p->disk_io, p->media_id, offset, len, buf));
 }
 
 /* Writes len bytes at a byte offset of the partition. */
 static vb_status partition_write(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
     struct partition *p = ctx;
-    EFI_STATUS st = p->disk_io->WriteDisk(p->disk_io, p->media_id, offset, len, (void *)buf);
-    if (st == EFI_WRITE_PROTECTED)
-        return VB_ERR_WRITE_PROTECTED;
-    return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->disk_io->WriteDisk(p->disk_io, p->media_id, offset, len, (void *)buf));
 }
 
 /* Flushes the disk's write cache. */
 static vb_status partition_flush(void *ctx)
 {
     struct partition *p = ctx;
-    return p->block_io->FlushBlocks(p->block_io) == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
+    return transfer_status(p->block_io->FlushBlocks(p->block_io));
 }
 
 static void partition_close(void *ctx)
 {
     vb_free(ctx);
+}
+
+/* vb_block_device.read_blocks over the disk's BlockIO. */
+static vb_status disk_read_blocks(void *ctx, uint64_t lba, void *buf, size_t len)
+{
+    struct disk_blocks *d = ctx;
+    return transfer_status(d->disk->ReadBlocks(d->disk, d->media_id, lba, len, buf));
+}
+
+/* vb_block_device.write_blocks over the disk's BlockIO. */
+static vb_status disk_write_blocks(void *ctx, uint64_t lba, const void *buf, size_t len)
+{
+    struct disk_blocks *d = ctx;
+    return transfer_status(d->disk->WriteBlocks(d->disk, d->media_id, lba, len, (void *)buf));
+}
+
+/* vb_block_device.flush: flushes the disk's write cache. */
+static vb_status disk_flush(void *ctx)
+{
+    struct disk_blocks *d = ctx;
+    return transfer_status(d->disk->FlushBlocks(d->disk));
+}
+
+/* Finds the BlockIO of the whole disk that partition path lies on and the
+ * partition's first block on it: the path's last node must be a hard-drive
+ * node (GPT or MBR) and the rest of the path a disk's (not a partition's:
+ * nested partitions keep the DiskIO path). For a disk without partitions,
+ * the disk itself at block 0. The node's start counts the disk's blocks;
+ * the partition's own BlockSize may be smaller (edk2 gives MBR partitions
+ * 512-byte blocks on a 4 KiB disk). Returns NULL when there is no such disk
+ * or the partition would not fit on it. */
+static EFI_BLOCK_IO *whole_disk_of(EFI_HANDLE handle, EFI_BLOCK_IO *part, UINT64 *first_block)
+{
+    EFI_DEVICE_PATH *path = DevicePathFromHandle(handle);
+    if (!part->Media->LogicalPartition) {
+        *first_block = 0;
+        return part;
+    }
+    if (!path)
+        return NULL;
+    const EFI_DEVICE_PATH *last = NULL;
+    for (const EFI_DEVICE_PATH *n = path; !IsDevicePathEnd(n); n = NextDevicePathNode(n))
+        last = n;
+    /* gnu-efi's struct is padded past the node's 42 bytes: copy only those */
+    const UINTN node_bytes = offsetof(HARDDRIVE_DEVICE_PATH, SignatureType) + 1;
+    if (!last || DevicePathType(last) != MEDIA_DEVICE_PATH || DevicePathSubType(last) != MEDIA_HARDDRIVE_DP ||
+        (UINTN)DevicePathNodeLength(last) < node_bytes)
+        return NULL;
+    HARDDRIVE_DEVICE_PATH node;
+    vb_memcpy(&node, last, node_bytes); /* the node may sit unaligned */
+    EFI_DEVICE_PATH *disk_path = efi_devpath_parent(path), *rest = disk_path;
+    EFI_HANDLE disk_handle = NULL;
+    EFI_BLOCK_IO *disk = NULL;
+    if (disk_path && BS->LocateDevicePath(&BlockIoProtocol, &rest, &disk_handle) == EFI_SUCCESS && rest &&
+        IsDevicePathEnd(rest) &&
+        BS->HandleProtocol(disk_handle, &BlockIoProtocol, (void **)&disk) != EFI_SUCCESS)
+        disk = NULL;
+    if (disk_path)
+        FreePool(disk_path);
+    if (!disk || disk->Media->LogicalPartition || !disk->Media->MediaPresent || disk->Media->BlockSize == 0 ||
+        node.PartitionStart > disk->Media->LastBlock ||
+        disk->Media->LastBlock - node.PartitionStart >= UINT64_MAX / disk->Media->BlockSize ||
+        (part->Media->LastBlock + 1) * part->Media->BlockSize >
+            (disk->Media->LastBlock - node.PartitionStart + 1) * disk->Media->BlockSize)
+        return NULL;
+    *first_block = node.PartitionStart;
+    return disk;
+}
+
+/* Whether the partition's first block reads the same through its own
+ * BlockIO and through the disk at first_block (a check that the start was
+ * found right, made once when the partition is opened). */
+static bool same_first_block(EFI_BLOCK_IO *part, EFI_BLOCK_IO *disk, UINT64 first_block)
+{
+    UINT32 pbs = part->Media->BlockSize, dbs = disk->Media->BlockSize;
+    UINT32 align = part->Media->IoAlign > disk->Media->IoAlign ? part->Media->IoAlign : disk->Media->IoAlign;
+    align = align > 1 ? align : 1;
+    UINTN span = ((UINTN)(pbs > dbs ? pbs : dbs) + align - 1) / align * align; /* each buffer, aligned */
+    UINT8 *space = vb_alloc(2 * span + align), *a, *b;
+    bool same = false;
+    if (!space)
+        return false;
+    a = (UINT8 *)(((UINTN)space + align - 1) & ~(UINTN)(align - 1));
+    b = a + span;
+    if (part->ReadBlocks(part, part->Media->MediaId, 0, pbs, a) == EFI_SUCCESS &&
+        disk->ReadBlocks(disk, disk->Media->MediaId, first_block, dbs, b) == EFI_SUCCESS)
+        same = vb_memcmp(a, b, pbs < dbs ? pbs : dbs) == 0;
+    vb_free(space);
+    return same;
+}
+
+/* Opens the partition as a window on its whole disk's BlockIO (the
+ * partition's start added, requests aligned to the disk's block size and
+ * IoAlign). Returns VB_ERR_NOT_FOUND when the disk cannot be used so. */
+static vb_status open_on_disk(EFI_HANDLE handle, EFI_BLOCK_IO *part, bool writable, vb_source *out)
+{
+    UINT64 first_block = 0;
+    EFI_BLOCK_IO *disk = whole_disk_of(handle, part, &first_block);
+    if (!disk || (disk != part && !same_first_block(part, disk, first_block)))
+        return VB_ERR_NOT_FOUND;
+    struct disk_blocks *d = vb_alloc(sizeof *d);
+    if (!d)
+        return VB_ERR_NO_MEMORY;
+    d->disk = disk;
+    d->media_id = disk->Media->MediaId;
+    bool can_write = writable && !part->Media->ReadOnly && !disk->Media->ReadOnly;
+    vb_block_device dev = {
+        .ctx = d,
+        .block_size = disk->Media->BlockSize,
+        .io_align = disk->Media->IoAlign,
+        .first_block = first_block,
+        .read_blocks = disk_read_blocks,
+        .write_blocks = can_write ? disk_write_blocks : NULL,
+        .flush = can_write ? disk_flush : NULL,
+        .close = vb_free,
+    };
+    return vb_disk_window_open(&dev, (part->Media->LastBlock + 1) * part->Media->BlockSize, out);
 }
 
 vb_status efi_partition_source_open(EFI_HANDLE handle, bool writable, vb_source *out)
@@ -126,6 +257,9 @@ vb_status efi_partition_source_open(EFI_HANDLE handle, bool writable, vb_source 
     if (!media->MediaPresent || media->BlockSize == 0 ||
         media->LastBlock >= UINT64_MAX / media->BlockSize) /* (LastBlock + 1) * BlockSize must fit */
         return VB_ERR_NOT_FOUND;
+    vb_status st = open_on_disk(handle, bio, writable, out);
+    if (st == VB_OK || st == VB_ERR_NO_MEMORY)
+        return st;
     struct partition *p = vb_alloc(sizeof *p);
     if (!p)
         return VB_ERR_NO_MEMORY;

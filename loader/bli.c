@@ -17,6 +17,7 @@ EFI_GUID vb_bli_guid = { 0x4a67b082, 0x0a4c, 0x41cf, { 0xb6, 0xc7, 0x44, 0x0b, 0
 #define BLI_FEATURE_ENTRY_DEFAULT (1ull << 2)
 #define BLI_FEATURE_ENTRY_ONESHOT (1ull << 3)
 static UINT64 ticks_per_ms;   /* time-stamp counter rate, 0 until calibrated */
+static UINT64 start_usec;     /* vb_bli_now_usec() when vb_bli_start ran */
 
 /* Reads the CPU's time-stamp counter. */
 static UINT64 read_tsc(void)
@@ -29,6 +30,12 @@ UINT64 vb_bli_now_usec(void)
     if (ticks_per_ms == 0)
         return 0;
     return read_tsc() / ticks_per_ms * 1000 + read_tsc() % ticks_per_ms * 1000 / ticks_per_ms;
+}
+
+UINT64 vb_bli_elapsed_usec(void)
+{
+    UINT64 now = vb_bli_now_usec();
+    return now > start_usec ? now - start_usec : 0;
 }
 
 /* Sets a BLI string variable (volatile). */
@@ -54,7 +61,8 @@ void vb_bli_start(EFI_HANDLE loader_device, const char *loader_info)
     BS->Stall(1000);
     UINT64 after = read_tsc();
     ticks_per_ms = after > before ? after - before : 0;
-    set_usec(L"LoaderTimeInitUSec", vb_bli_now_usec());
+    start_usec = vb_bli_now_usec();
+    set_usec(L"LoaderTimeInitUSec", start_usec);
 
     set_string(L"LoaderInfo", loader_info);
     uint8_t features[8];

@@ -27,5 +27,8 @@ void vb_bli_selected(const char *id);
 /* Microseconds since the CPU's time-stamp counter started (about power-on),
  * calibrated against the firmware's Stall; 0 before vb_bli_start. */
 UINT64 vb_bli_now_usec(void);
+/* Microseconds since vb_bli_start (the loader's start, as
+ * LoaderTimeInitUSec); 0 before it. */
+UINT64 vb_bli_elapsed_usec(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "chainload.h"
+#include "bli.h"
 #include "efi/console.h"
 #include "efi/devpath.h"
 #include "efi/status.h"
@@ -93,6 +94,7 @@ static vb_status load_and_start(EFI_HANDLE parent, EFI_HANDLE volume, const CHAR
     }
     UINTN exit_size = 0;
     CHAR16 *exit_data = NULL;
+    efi_say("vhdboot: ready in %llu ms\n", (unsigned long long)(vb_bli_elapsed_usec() / 1000));
     BS->SetWatchdogTimer(300, 0, 0, NULL);
     st = BS->StartImage(image, &exit_size, &exit_data);
     BS->SetWatchdogTimer(0, 0, 0, NULL);

@@ -126,13 +126,14 @@ static void counter_detach(efi_host_volume *vol, struct read_counter *c)
     vol->part = c->inner;
 }
 
-/* Returns the partition start (bytes) from path's last hard-drive node, or 0. */
-static UINT64 partition_start(EFI_DEVICE_PATH *path)
+/* Returns the partition start (bytes) from path's last hard-drive node (its
+ * start counts the disk's blocks of block_size bytes), or 0. */
+static UINT64 partition_start(EFI_DEVICE_PATH *path, UINT32 block_size)
 {
     UINT64 start = 0;
     for (EFI_DEVICE_PATH *n = path; n && !IsDevicePathEnd(n); n = NextDevicePathNode(n))
         if (DevicePathType(n) == MEDIA_DEVICE_PATH && DevicePathSubType(n) == MEDIA_HARDDRIVE_DP)
-            start = ((HARDDRIVE_DEVICE_PATH *)n)->PartitionStart * 512;
+            start = ((HARDDRIVE_DEVICE_PATH *)n)->PartitionStart * block_size;
     return start;
 }
 
@@ -176,6 +177,7 @@ typedef struct target {
     /* Reads len bytes at offset (relative to the range); returns the status. */
     EFI_STATUS (*read)(struct target *t, UINT64 offset, UINTN len, void *buf);
     EFI_BLOCK_IO *bio;      /* block targets */
+    EFI_DISK_IO *dio;       /* DiskIO targets (profile row) */
     EFI_FILE_HANDLE file;   /* file targets */
     vb_source *src;         /* block-source targets (profile rows) */
     UINT64 base;            /* first byte of the range on the device */
@@ -187,6 +189,12 @@ static EFI_STATUS block_read(target *t, UINT64 offset, UINTN len, void *buf)
 {
     UINT32 bs = t->bio->Media->BlockSize;
     return t->bio->ReadBlocks(t->bio, t->bio->Media->MediaId, (t->base + offset) / bs, len, buf);
+}
+
+/* target.read over DiskIO ReadDisk (any byte offset). */
+static EFI_STATUS disk_io_read(target *t, UINT64 offset, UINTN len, void *buf)
+{
+    return t->dio->ReadDisk(t->dio, t->bio->Media->MediaId, t->base + offset, len, buf);
 }
 
 /* target.read straight from a core block source (no firmware protocol). */
@@ -247,8 +255,9 @@ static UINT64 percentile(UINT64 *v, UINTN n)
 
 enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
        CASE_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
-       /* profile rows: the layers under (b), fixed VHD on FAT, one by one */
-       PROF_PART_BLOCKIO = CASE_TABLE, PROF_PARTITION, PROF_EXTENTS, PROF_LAYER, PROF_CHAIN, CASE_COUNT };
+       /* profile rows: the layers under (b), fixed VHD on FAT, one by one; then (a) once more */
+       PROF_PART_BLOCKIO = CASE_TABLE, PROF_PART_DISKIO, PROF_PARTITION, PROF_EXTENTS, PROF_LAYER, PROF_CHAIN,
+       PROF_RAW_AGAIN, CASE_COUNT };
 static const char *const case_names[CASE_COUNT] = {
     "(a) raw disk BlockIO",
     "(b) fixed VHD on FAT",
@@ -260,9 +269,11 @@ static const char *const case_names[CASE_COUNT] = {
     "(c) fixed VHD as a FAT file",
     "(p) (a) via partition BlockIO",
     "(p) (a) via partition DiskIO",
+    "(p) (a) via disk window",
     "(p) fixed.vhd extent map",
     "(p) fixed VHD layer, no BlockIO",
     "(p) FAT chain layers, no BlockIO",
+    "(p) (a) again, last in each round",
 };
 static const char *const vhd_paths[3] = { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" };
 
@@ -337,7 +348,7 @@ static void setup_raw(bench_case *c, EFI_BLOCK_IO *disk, efi_host_volume *vol, c
     c->t.bio = disk;
     c->t.size = size;
     if (efi_host_volume_lookup(vol, path, &map, NULL) == VB_OK && map.count)
-        c->t.base = partition_start(vol->device_path) + map.extents[0].disk_offset;
+        c->t.base = partition_start(vol->device_path, disk->Media->BlockSize) + map.extents[0].disk_offset;
     vb_extent_map_free(&map);
     c->t.base -= c->t.base % disk->Media->BlockSize;
     if (c->t.base > disk_bytes || size > disk_bytes - c->t.base)
@@ -432,20 +443,29 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
     }
 }
 
-/* Profile rows: the bytes of (a) through the partition's DiskIO source; the
+/* Profile rows: the bytes of (a) through the partition's BlockIO, through
+ * its DiskIO (the loader's path before the disk window) and through the
+ * partition source the loader uses (the window on the disk's BlockIO); the
  * fixed VHD file through its extent map; the fixed VHD layer and the FAT
- * chain as core sources without the BlockIO adapter. Case (b) must be set up. */
+ * chain as core sources without the BlockIO adapter; and (a) again, read
+ * last in each round, which shows how far two identical cases differ only
+ * by their place in the round. Case (b) must be set up. */
 static void setup_profile(bench_case *cases, efi_host_volume *fat, struct read_counter *counter)
 {
-    bench_case *part = &cases[PROF_PARTITION], *ext = &cases[PROF_EXTENTS];
+    bench_case *part = &cases[PROF_PARTITION], *ext = &cases[PROF_EXTENTS], *dio = &cases[PROF_PART_DISKIO];
+    EFI_BLOCK_IO *disk = cases[CASE_RAW].t.bio;
     part->t = (target){ .read = source_read, .src = &counter->inner, .size = cases[CASE_RAW].t.size,
-                        .base = cases[CASE_RAW].t.base - partition_start(fat->device_path) };
+                        .base = cases[CASE_RAW].t.base - partition_start(fat->device_path, disk->Media->BlockSize) };
     part->counter = counter;
     ext->counter = counter;
     bench_case *pb = &cases[PROF_PART_BLOCKIO];
     pb->t = (target){ .read = block_read, .size = part->t.size, .base = part->t.base };
     if (BS->HandleProtocol(fat->handle, &BlockIoProtocol, (void **)&pb->t.bio) != EFI_SUCCESS)
         pb->error = "no BlockIO on the ESP";
+    dio->t = (target){ .read = disk_io_read, .bio = pb->t.bio, .size = part->t.size, .base = part->t.base };
+    if (BS->HandleProtocol(fat->handle, &DiskIoProtocol, (void **)&dio->t.dio) != EFI_SUCCESS || !pb->t.bio)
+        dio->error = "no DiskIO on the ESP";
+    cases[PROF_RAW_AGAIN].t = cases[CASE_RAW].t;
     ext->t = (target){ .read = source_read, .src = &ext->file_src, .size = cases[CASE_RAW].t.size };
     if (efi_host_volume_open_file(fat, vhd_paths[0], false, &ext->file_src, NULL) == VB_OK)
         ext->own_src = true;

@@ -38,7 +38,8 @@ qemu_seen() {
 #   (printf %b escapes, e.g. '\e[B\r') are typed into the serial console.
 #   WAIT_REGEX may start with "N:" to wait for its N-th matching line.
 #   STOP_REGEX (may be empty) ends the run early, half a second after it shows.
-#   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable).
+#   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable);
+#   QEMU_DISK2_OPTS adds device properties to it (e.g. logical_block_size=4096).
 #   QEMU_VARS_FILE=FILE keeps the firmware's variable store in FILE across
 #   runs (created from OVMF_VARS when absent); default: a fresh copy each run.
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
@@ -57,7 +58,7 @@ qemu_run() {
         -drive "if=pflash,format=raw,unit=1,file=$vars" \
         -drive "if=none,id=disk0,format=raw,file=$disk" \
         -device virtio-blk-pci,drive=disk0,bootindex=0 \
-        ${QEMU_DISK2:+-drive "if=none,id=disk1,format=raw,file=$QEMU_DISK2" -device virtio-blk-pci,drive=disk1} \
+        ${QEMU_DISK2:+-drive "if=none,id=disk1,format=raw,file=$QEMU_DISK2" -device "virtio-blk-pci,drive=disk1${QEMU_DISK2_OPTS:+,$QEMU_DISK2_OPTS}"} \
         -nographic -serial mon:stdio -no-reboot -net none \
         <"$dir/console-in" >"$log.raw" 2>&1 &
     qpid=$!

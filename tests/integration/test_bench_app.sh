@@ -1,14 +1,15 @@
 #!/bin/bash
 # The firmware benchmark (build/bench.efi via tests/bench/efi_bench.sh) on
 # 4 MiB VHDs (one pass, 256 random reads): it must print a complete table — every case with figures,
-# none with an error — and end with "done". Structure only: no timing is
-# ever checked.
+# none with an error — and end with "done"; then one boot of the loader with
+# a 4 GiB dynamic VHD on NTFS must print its "ready in N ms" line. Structure
+# only: no timing is ever checked.
 . "$(dirname "$0")/lib.sh"
 it_require_qemu
 
 OUT=$T_TMP/bench.out
 BLOG=$T_TMP/bench-console.log
-BENCH_MIB=4 BENCH_ROUNDS=1 BENCH_RANDOM=256 BENCH_LIMIT=120 BENCH_LOG=$BLOG bash "$T_ROOT/tests/bench/efi_bench.sh" >"$OUT" 2>&1
+BENCH_MIB=4 BENCH_ROUNDS=1 BENCH_RANDOM=256 BENCH_READY_BOOTS=1 BENCH_LIMIT=120 BENCH_LOG=$BLOG bash "$T_ROOT/tests/bench/efi_bench.sh" >"$OUT" 2>&1
 rc=$?
 mkdir -p "$T_BUILD/test-logs/integration"
 cp "$OUT" "$T_BUILD/test-logs/integration/bench_app.out"
@@ -32,4 +33,6 @@ t_eq "bench app: the raw disk is its own reference (ratios 1.00)" 2 \
     "$(grep -E '^\(a\) raw disk BlockIO' "$OUT" | grep -oE ' 1\.00 ' | wc -l)"
 t_eq "bench app: no case reports an error" 0 "$(grep -c 'error' "$OUT")"
 t_grep "bench app: table complete (done)" '^done$' "$OUT"
+t_grep "bench app: the loader reached StartImage of the 4 GiB VHD on NTFS and said when" \
+    '^boot 1: ready in [0-9]+ ms$' "$OUT"
 exit $T_FAILED
