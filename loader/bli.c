@@ -3,8 +3,8 @@
 #include <efilib.h>
 #include "bli.h"
 #include "vars.h"
-#include "efi/devpath.h"
-#include "efi/text.h"
+#include "efi/efi_devpath.h"
+#include "efi/efi_text.h"
 #include "format/bytes.h"
 #include "format/diag.h"
 #include "format/platform.h"

@@ -1,22 +1,22 @@
 /* vhdboot: one boot attempt from VHD to inner boot file (see boot.h).
  *
- * The VHD and its parents are found on the host volumes (efi/host_volumes.h:
+ * The VHD and its parents are found on the host volumes (efi/efi_host_volumes.h:
  * every NTFS or FAT partition of every disk) and read through their extent
  * maps, straight from the host disk. The one exception is the top file of a
  * persistent entry on FAT: it is opened through the firmware's FAT driver,
  * which can extend the file when the VHD needs a new block (our extent maps
  * cannot grow; doing FAT allocation ourselves would duplicate the firmware's
  * driver for no gain). On NTFS nothing can grow the file, so a write that
- * needs a new block fails loudly (see efi/host_opener.h), or the entry falls
+ * needs a new block fails loudly (see efi/efi_host_opener.h), or the entry falls
  * back to volatile writes when it says `write persistent-or-volatile`. */
 #include <efi.h>
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
-#include "efi/console.h"
-#include "efi/host_opener.h"
-#include "efi/host_volumes.h"
-#include "efi/vdisk.h"
+#include "efi/efi_console.h"
+#include "efi/efi_host_opener.h"
+#include "efi/efi_host_volumes.h"
+#include "efi/efi_vdisk.h"
 #include "format/bytes.h"
 #include "format/overlay.h"
 #include "format/platform.h"

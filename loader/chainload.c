@@ -3,10 +3,10 @@
 #include <efilib.h>
 #include "chainload.h"
 #include "bli.h"
-#include "efi/console.h"
-#include "efi/devpath.h"
-#include "efi/status.h"
-#include "efi/text.h"
+#include "efi/efi_console.h"
+#include "efi/efi_devpath.h"
+#include "efi/efi_status.h"
+#include "efi/efi_text.h"
 #include "format/vhd.h"
 
 #define MAX_VOLUMES 16

@@ -2,8 +2,8 @@
 #include <efi.h>
 #include <efilib.h>
 #include "conf_file.h"
-#include "efi/file_source.h"
-#include "efi/volume.h"
+#include "efi/efi_file_source.h"
+#include "efi/efi_volume.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"

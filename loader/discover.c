@@ -1,13 +1,13 @@
 /* vhdboot: VHD discovery over the host volumes (see discover.h): every NTFS
  * or FAT partition of every disk, listed with vb_fs_list_dir and read
- * through extent maps (efi/host_volumes.h), so NTFS works like FAT. */
+ * through extent maps (efi/efi_host_volumes.h), so NTFS works like FAT. */
 #include <efi.h>
 #include <efilib.h>
 #include "discover.h"
 #include "discover_list.h"
-#include "efi/console.h"
-#include "efi/host_opener.h"
-#include "efi/host_volumes.h"
+#include "efi/efi_console.h"
+#include "efi/efi_host_opener.h"
+#include "efi/efi_host_volumes.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"

@@ -1,6 +1,6 @@
 /* vhdboot: VHD discovery on the host volumes, and chain details.
  *
- * Discovery walks every NTFS or FAT host volume (efi/host_volumes.h: every
+ * Discovery walks every NTFS or FAT host volume (efi/efi_host_volumes.h: every
  * partition of every disk, read with fs/ rather than the firmware's drivers)
  * and lists each *.vhd file in the folders of cfg->discover_paths (default
  * \, \vms, \VHD, \images). Each file is opened read-only through the host

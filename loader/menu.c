@@ -3,7 +3,7 @@
 #include <efilib.h>
 #include "menu.h"
 #include "vars.h"
-#include "efi/console.h"
+#include "efi/efi_console.h"
 #include "format/bytes.h"
 #include "format/diag.h"
 

@@ -2,7 +2,7 @@
 #include <efi.h>
 #include <efilib.h>
 #include "vars.h"
-#include "efi/vdisk.h"
+#include "efi/efi_vdisk.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/utf.h"

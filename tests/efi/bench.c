@@ -6,21 +6,21 @@
  * Measures sequential reads (1 MiB requests over the whole virtual disk) and
  * random reads (4 KiB requests at fixed-seed offsets) through:
  *   (a) the raw host disk BlockIO, over the bytes that hold fixed.vhd on FAT;
- *   (b) vhdboot's virtual disk (efi/vdisk.c over the format/ chain over the
+ *   (b) vhdboot's virtual disk (efi/efi_vdisk.c over the format/ chain over the
  *       fs/ extent map of each file), read through the installed BlockIO;
  *   (c) fixed.vhd read as a file through the firmware's FAT driver.
  * Prints one "BENCH:" table line per case, "BENCH: done", and powers off.
  * Figures only: nothing here passes or fails. */
 #include <efi.h>
 #include <efilib.h>
-#include "efi/console.h"
-#include "efi/devpath.h"
-#include "efi/host_opener.h"
-#include "efi/host_volumes.h"
-#include "efi/status.h"
-#include "efi/text.h"
-#include "efi/vdisk.h"
-#include "efi/volume.h"
+#include "efi/efi_console.h"
+#include "efi/efi_devpath.h"
+#include "efi/efi_host_opener.h"
+#include "efi/efi_host_volumes.h"
+#include "efi/efi_status.h"
+#include "efi/efi_text.h"
+#include "efi/efi_vdisk.h"
+#include "efi/efi_volume.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"
@@ -94,7 +94,7 @@ static void load_settings(EFI_HANDLE esp)
     root->Close(root);
 }
 
-/* ---- the host disk and its volumes (the loader's efi/host_volumes.h) ---- */
+/* ---- the host disk and its volumes (the loader's efi/efi_host_volumes.h) ---- */
 
 /* Counts the reads that reach a host volume's partition source: its read
  * function is swapped for count_read, which forwards to the original. */

@@ -5,8 +5,8 @@
  * checks the lines. */
 #include <efi.h>
 #include <efilib.h>
-#include "efi/console.h"
-#include "efi/text.h"
+#include "efi/efi_console.h"
+#include "efi/efi_text.h"
 #include "format/bytes.h"
 #include "format/diag.h"
 

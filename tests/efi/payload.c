@@ -16,10 +16,10 @@
  * endian), 16..31 "VHDBOOT-LOOPSECT", byte i >= 32 = (lba*7 + pass + i) & 0xff. */
 #include <efi.h>
 #include <efilib.h>
-#include "efi/console.h"
-#include "efi/devpath.h"
-#include "efi/status.h"
-#include "efi/text.h"
+#include "efi/efi_console.h"
+#include "efi/efi_devpath.h"
+#include "efi/efi_status.h"
+#include "efi/efi_text.h"
 #include "format/bytes.h"
 #include "format/diag.h"
 

@@ -13,7 +13,7 @@
 
 #include <efi.h>
 #include <stdbool.h>
-#include "efi/volume.h"
+#include "efi/efi_volume.h"
 #include "format/diag.h"
 #include "format/source.h"
 #include "format/vhd.h"
@@ -78,6 +78,6 @@ vb_status efi_host_volume_refresh(efi_host_volume *vol);
 /* Releases every volume of the last scan. */
 void efi_host_volumes_release(void);
 
-/* The chain opener over these volumes is in efi/host_opener.h. */
+/* The chain opener over these volumes is in efi/efi_host_opener.h. */
 
 #endif

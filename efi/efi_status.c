@@ -1,5 +1,5 @@
 /* vhdboot: vb_status -> EFI_STATUS, and names for EFI_STATUS values. */
-#include "status.h"
+#include "efi_status.h"
 
 EFI_STATUS efi_from_vb(vb_status status)
 {

@@ -1,5 +1,5 @@
 /* vhdboot: text conversions over the core's UTF-16 helpers (x86 is little-endian). */
-#include "text.h"
+#include "efi_text.h"
 #include "format/utf.h"
 
 vb_status efi_utf8_to_char16(const char *utf8, CHAR16 *out, UINTN cap)

@@ -14,7 +14,7 @@
 #define VB_EFI_HOST_OPENER_H
 
 #include <stdbool.h>
-#include "host_volumes.h"
+#include "efi_host_volumes.h"
 
 #define EFI_HOST_OPENER_MAX_FILES (VB_MAX_CHAIN_DEPTH + 2u)
 

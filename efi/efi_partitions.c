@@ -3,9 +3,9 @@
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>
-#include "partitions.h"
-#include "devpath.h"
-#include "vdisk.h"
+#include "efi_partitions.h"
+#include "efi_devpath.h"
+#include "efi_vdisk.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "fs/disk_window.h"

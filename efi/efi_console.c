@@ -1,7 +1,7 @@
 /* vhdboot: formatted console output (see console.h). */
 #include <efi.h>
 #include <efilib.h>
-#include "console.h"
+#include "efi_console.h"
 #include "format/diag.h"
 
 #define LINE_MAX_BYTES 1024

@@ -1,9 +1,9 @@
 /* vhdboot: volume lookup by label or PARTUUID over SimpleFileSystem handles. */
 #include <efi.h>
 #include <efilib.h>
-#include "volume.h"
-#include "devpath.h"
-#include "text.h"
+#include "efi_volume.h"
+#include "efi_devpath.h"
+#include "efi_text.h"
 #include "format/bytes.h"
 
 /* Whether the file system on handle has the label name. */

@@ -6,11 +6,11 @@
  * on the console instead of vanishing into a BlockIO status. */
 #include <efi.h>
 #include <efilib.h>
-#include "host_opener.h"
-#include "console.h"
-#include "file_source.h"
-#include "text.h"
-#include "volume.h"
+#include "efi_host_opener.h"
+#include "efi_console.h"
+#include "efi_file_source.h"
+#include "efi_text.h"
+#include "efi_volume.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 

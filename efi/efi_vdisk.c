@@ -2,8 +2,8 @@
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>
-#include "vdisk.h"
-#include "status.h"
+#include "efi_vdisk.h"
+#include "efi_status.h"
 #include "format/platform.h"
 
 #define VDISK_BLOCK 512u

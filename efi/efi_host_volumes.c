@@ -2,9 +2,9 @@
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>
-#include "host_volumes.h"
-#include "devpath.h"
-#include "partitions.h"
+#include "efi_host_volumes.h"
+#include "efi_devpath.h"
+#include "efi_partitions.h"
 #include "format/bytes.h"
 #include "format/platform.h"
 

@@ -2,8 +2,8 @@
 #include <efi.h>
 #include <stddef.h>
 #include <efilib.h>
-#include "devpath.h"
-#include "text.h"
+#include "efi_devpath.h"
+#include "efi_text.h"
 #include "format/bytes.h"
 
 UINTN efi_devpath_body_size(const EFI_DEVICE_PATH *path)

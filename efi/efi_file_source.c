@@ -1,8 +1,8 @@
 /* vhdboot: EFI_FILE_PROTOCOL as a vb_source (SetPosition + Read/Write). */
 #include <efi.h>
 #include <efilib.h>
-#include "file_source.h"
-#include "text.h"
+#include "efi_file_source.h"
+#include "efi_text.h"
 #include "format/platform.h"
 
 struct efi_file {
