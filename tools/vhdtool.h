@@ -1,6 +1,8 @@
 /* vhdtool: shared declarations of the subcommands and their small helpers.
  *
- * One subcommand per file (vhdtool_<name>.c); helpers by concern:
+ * One subcommand per file (vhdtool_<name>.c), each described by one
+ * vt_command (name, summary, usage, option table, run); helpers by concern:
+ *   vhdtool_options.c   the option parser shared by every subcommand
  *   vhdtool_util.c      exit codes, messages, numbers, UUIDs, timestamps
  *   vhdtool_progress.c  the "(42.00/100%)" progress line on stderr
  *   vhdtool_io.c        byte-granular reads/writes over sector-granular sources
@@ -21,18 +23,62 @@
 /* Exit codes of every subcommand. */
 enum { VT_EXIT_OK = 0, VT_EXIT_FAIL = 1, VT_EXIT_USAGE = 2 };
 
-/* Subcommands: argv[0] is the subcommand name; each returns an exit code. */
-int vt_cmd_create(int argc, char **argv);
-int vt_cmd_info(int argc, char **argv);
-int vt_cmd_check(int argc, char **argv);
-int vt_cmd_convert(int argc, char **argv);
-int vt_cmd_merge(int argc, char **argv);
-int vt_cmd_set_parent(int argc, char **argv);
-int vt_cmd_read(int argc, char **argv);
-int vt_cmd_write(int argc, char **argv);
-int vt_cmd_boot_next(int argc, char **argv);
-int vt_cmd_boot_default(int argc, char **argv);
-int vt_cmd_install(int argc, char **argv);
+/* ---- subcommands and their options (vhdtool_options.c) ---- */
+
+/* One option of a subcommand (as iPXE's option descriptors): its long name
+ * ("block-size", NULL for none), short letter (0 for none), whether it takes
+ * a value, where it is stored in the subcommand's options struct and how its
+ * text is turned into that field. what names the value in "bad WHAT 'TEXT'". */
+typedef struct vt_option {
+    const char *name;
+    char letter;
+    bool takes_value;
+    size_t offset;
+    bool (*parse)(const char *text, void *field);
+    const char *what;
+} vt_option;
+
+/* Describes a flag NAME/LETTER setting bool FIELD of struct TYPE, and an
+ * option taking a value that PARSE stores in FIELD. */
+#define VT_FLAG(NAME, LETTER, TYPE, FIELD) { NAME, LETTER, false, offsetof(TYPE, FIELD), vt_opt_flag, NULL }
+#define VT_VALUE(NAME, LETTER, TYPE, FIELD, PARSE, WHAT) { NAME, LETTER, true, offsetof(TYPE, FIELD), PARSE, WHAT }
+
+/* Option parsers: a flag sets a bool (takes no value); a string stores the
+ * text (const char *); a size stores vt_parse_size's uint64_t; a block size
+ * is a uint64_t that also fits 32 bits; a nonzero block size excludes 0.
+ * Each returns false when the text is not acceptable. */
+bool vt_opt_flag(const char *text, void *field);
+bool vt_opt_string(const char *text, void *field);
+bool vt_opt_size(const char *text, void *field);
+bool vt_opt_size32(const char *text, void *field);
+bool vt_opt_size32_nonzero(const char *text, void *field);
+
+/* A subcommand: -h/--help (printing usage) is implied. The options struct
+ * (opts_size bytes) starts as a copy of defaults (zeros when NULL); after
+ * the options, between min_args and max_args (VT_ARGS_ANY: no limit)
+ * arguments must remain, else args_error is the usage error (NULL:
+ * "unexpected argument 'X'"). run gets the filled options and the
+ * remaining arguments; it returns an exit code. */
+#define VT_ARGS_ANY (-1)
+typedef struct vt_command {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    const vt_option *options;
+    size_t option_count;
+    size_t opts_size;
+    const void *defaults;
+    int min_args, max_args;
+    const char *args_error;
+    int (*run)(const struct vt_command *cmd, void *opts, int argc, char **argv);
+} vt_command;
+
+/* Number of entries of a static array. */
+#define VT_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Parses argv (argv[0] is the subcommand name) against cmd's options and
+ * argument counts, then calls cmd->run. Returns the exit code. */
+int vt_command_run(const vt_command *cmd, int argc, char **argv);
 
 /* ---- messages (vhdtool_util.c) ---- */
 

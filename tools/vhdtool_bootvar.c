@@ -7,7 +7,6 @@
  * without a terminator. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,22 +23,23 @@
 #define ATTRIBUTES 0x7u        /* NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS */
 #define ID_UNITS_MAX 256u      /* as the loader accepts (loader/vars.h) */
 
-static const char usage_fmt[] =
-    "usage: vhdtool %s [--efivars DIR] [ENTRY | --clear]\n"
-    "\n"
-    "%s\n"
-    "ENTRY is an entry id: the `entry ID` of vhdboot.conf, or a discovered\n"
-    "VHD's id (its path with '/', e.g. vms/win10.vhd, or LABEL:vms/win10.vhd\n"
-    "on another volume). Without ENTRY, prints the current value.\n"
-    "The variable is %s-" VENDOR_GUID ",\n"
-    "attributes 0x7 (non-volatile, boot-service and runtime access), value\n"
-    "the id as UTF-16LE without a terminator.\n"
-    "\n"
-    "options:\n"
-    "  --efivars DIR  the efivarfs folder (default " DEFAULT_EFIVARS ")\n"
-    "  --clear        delete the variable\n"
-    "  -h, --help     this text\n"
-    "exit status: 0 done, 1 failed, 2 usage error\n";
+/* The usage of boot-next / boot-default: CMD, the variable VAR and what it does. */
+#define USAGE(CMD, VAR, WHAT) \
+    "usage: vhdtool " CMD " [--efivars DIR] [ENTRY | --clear]\n" \
+    "\n" \
+    WHAT "\n" \
+    "ENTRY is an entry id: the `entry ID` of vhdboot.conf, or a discovered\n" \
+    "VHD's id (its path with '/', e.g. vms/win10.vhd, or LABEL:vms/win10.vhd\n" \
+    "on another volume). Without ENTRY, prints the current value.\n" \
+    "The variable is " VAR "-" VENDOR_GUID ",\n" \
+    "attributes 0x7 (non-volatile, boot-service and runtime access), value\n" \
+    "the id as UTF-16LE without a terminator.\n" \
+    "\n" \
+    "options:\n" \
+    "  --efivars DIR  the efivarfs folder (default " DEFAULT_EFIVARS ")\n" \
+    "  --clear        delete the variable\n" \
+    "  -h, --help     this text\n" \
+    "exit status: 0 done, 1 failed, 2 usage error\n"
 
 /* Clears the immutable flag efivarfs puts on variable files (needed before
  * writing or deleting). Other file systems (a test folder) do not support
@@ -132,30 +132,24 @@ static int show_var(const char *path, const char *name)
     return VT_EXIT_OK;
 }
 
-/* Runs boot-next or boot-default (cmd names which, var the variable). */
-static int run(const char *cmd, const char *var, const char *what, int argc, char **argv)
+struct bootvar_opts {
+    const char *efivars;
+    bool clear;
+};
+
+static const vt_option bootvar_options[] = {
+    VT_VALUE("efivars", 0, struct bootvar_opts, efivars, vt_opt_string, "folder"),
+    VT_FLAG("clear", 0, struct bootvar_opts, clear),
+};
+
+static const struct bootvar_opts bootvar_defaults = { .efivars = DEFAULT_EFIVARS };
+
+/* Sets, shows or clears the variable var for the subcommand cmd. Returns an exit code. */
+static int run(const vt_command *cmd, const char *var, const struct bootvar_opts *opts, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "efivars", required_argument, NULL, 'e' },
-        { "clear", no_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = DEFAULT_EFIVARS;
-    bool clear = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'e': dir = optarg; break;
-        case 'c': clear = true; break;
-        case 'h': printf(usage_fmt, cmd, what, var); return VT_EXIT_OK;
-        default: return vt_usage_error(cmd, "unknown option");
-        }
-    }
-    if (argc - optind > 1)
-        return vt_usage_error(cmd, "expected at most one ENTRY");
-    if (clear && argc - optind == 1)
-        return vt_usage_error(cmd, "--clear and ENTRY exclude each other");
+    const char *dir = opts->efivars;
+    if (opts->clear && argc == 1)
+        return vt_usage_error(cmd->name, "--clear and ENTRY exclude each other");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return vt_error("%s: no such folder (not booted through UEFI, or efivarfs not mounted? use --efivars DIR)",
@@ -163,25 +157,53 @@ static int run(const char *cmd, const char *var, const char *what, int argc, cha
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s-%s", dir, var, VENDOR_GUID) >= (int)sizeof path)
         return vt_error("%s: path too long", dir);
-    if (clear)
+    if (opts->clear)
         return clear_var(path);
-    if (argc - optind == 0)
+    if (argc == 0)
         return show_var(path, var);
-    return write_var(cmd, path, argv[optind]);
+    return write_var(cmd->name, path, argv[0]);
 }
 
 /* Runs "vhdtool boot-next": the entry booted once, on the next start. Returns an exit code. */
-int vt_cmd_boot_next(int argc, char **argv)
+static int run_boot_next(const vt_command *cmd, void *opts, int argc, char **argv)
 {
-    return run("boot-next", "VhdbootNext",
-               "Makes vhdboot boot ENTRY on the next start only (the loader deletes\n"
-               "the variable as it reads it).", argc, argv);
+    return run(cmd, "VhdbootNext", opts, argc, argv);
 }
 
 /* Runs "vhdtool boot-default": the entry vhdboot boots by default. Returns an exit code. */
-int vt_cmd_boot_default(int argc, char **argv)
+static int run_boot_default(const vt_command *cmd, void *opts, int argc, char **argv)
 {
-    return run("boot-default", "VhdbootDefault",
-               "Makes ENTRY vhdboot's default entry (it overrides `default` of\n"
-               "vhdboot.conf) until changed or cleared.", argc, argv);
+    return run(cmd, "VhdbootDefault", opts, argc, argv);
 }
+
+const vt_command vt_cmd_boot_next = {
+    .name = "boot-next",
+    .summary = "make vhdboot boot an entry on the next start only (EFI variable)",
+    .usage = USAGE("boot-next", "VhdbootNext",
+                   "Makes vhdboot boot ENTRY on the next start only (the loader deletes\n"
+                   "the variable as it reads it)."),
+    .options = bootvar_options,
+    .option_count = VT_COUNT(bootvar_options),
+    .opts_size = sizeof(struct bootvar_opts),
+    .defaults = &bootvar_defaults,
+    .min_args = 0,
+    .max_args = 1,
+    .args_error = "expected at most one ENTRY",
+    .run = run_boot_next,
+};
+
+const vt_command vt_cmd_boot_default = {
+    .name = "boot-default",
+    .summary = "set vhdboot's default entry (EFI variable)",
+    .usage = USAGE("boot-default", "VhdbootDefault",
+                   "Makes ENTRY vhdboot's default entry (it overrides `default` of\n"
+                   "vhdboot.conf) until changed or cleared."),
+    .options = bootvar_options,
+    .option_count = VT_COUNT(bootvar_options),
+    .opts_size = sizeof(struct bootvar_opts),
+    .defaults = &bootvar_defaults,
+    .min_args = 0,
+    .max_args = 1,
+    .args_error = "expected at most one ENTRY",
+    .run = run_boot_default,
+};

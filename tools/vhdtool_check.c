@@ -1,6 +1,5 @@
 /* vhdtool check: structural validation of a VHD and its whole chain, with an
  * optional repair of a damaged trailing footer from the copy at offset 0. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,27 +143,22 @@ static unsigned check_file_and_chain(const char *file)
     return problems;
 }
 
+struct check_opts {
+    bool repair;
+};
+
+static const vt_option check_options[] = {
+    VT_FLAG("repair", 0, struct check_opts, repair),
+};
+
 /* Runs "vhdtool check": validates the file and its chain, optionally repairs the footer.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_check(int argc, char **argv)
+ * Returns VT_EXIT_OK or VT_EXIT_FAIL. */
+static int run_check(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "repair", no_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    bool repair = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'r': repair = true; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("check", "unknown option");
-        }
-    }
-    if (argc - optind != 1)
-        return vt_usage_error("check", "expected exactly one FILE");
-    const char *file = argv[optind];
+    (void)cmd;
+    (void)argc;
+    bool repair = ((const struct check_opts *)o)->repair;
+    const char *file = argv[0];
 
     unsigned problems = check_file_and_chain(file);
     if (problems && repair) {
@@ -179,3 +173,16 @@ int vt_cmd_check(int argc, char **argv)
     printf("%s: no problems found\n", file);
     return VT_EXIT_OK;
 }
+
+const vt_command vt_cmd_check = {
+    .name = "check",
+    .summary = "validate a VHD and its chain (optionally repair the footer)",
+    .usage = usage,
+    .options = check_options,
+    .option_count = VT_COUNT(check_options),
+    .opts_size = sizeof(struct check_opts),
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected exactly one FILE",
+    .run = run_check,
+};

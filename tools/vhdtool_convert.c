@@ -3,7 +3,6 @@
  * raw/fixed output, left unallocated in dynamic output). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,44 +100,37 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Runs "vhdtool convert": copies IN (raw or a whole chain) into a new OUT.
+struct convert_opts {
+    const char *format;
+    uint64_t block_size;
+    bool progress;
+};
+
+static const vt_option convert_options[] = {
+    VT_VALUE(NULL, 'O', struct convert_opts, format, vt_opt_string, "format"),
+    VT_VALUE("block-size", 0, struct convert_opts, block_size, vt_opt_size32_nonzero, "block size"),
+    VT_FLAG("progress", 'p', struct convert_opts, progress),
+};
+
+/* Runs "vhdtool convert": copies IN into a new OUT of the chosen format.
  * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_convert(int argc, char **argv)
+static int run_convert(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "block-size", required_argument, NULL, 'b' },
-        { "progress", no_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *format_opt = NULL;
-    uint64_t block_size = 0;
-    bool progress = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "O:ph", options, NULL)) != -1) {
-        switch (c) {
-        case 'O': format_opt = optarg; break;
-        case 'b':
-            if (!vt_parse_size(optarg, &block_size) || block_size == 0 || block_size > UINT32_MAX)
-                return vt_usage_error("convert", "bad block size '%s'", optarg);
-            break;
-        case 'p': progress = true; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("convert", "unknown option");
-        }
-    }
-    if (argc - optind != 2)
-        return vt_usage_error("convert", "expected IN and OUT");
-    const char *in_name = argv[optind], *out_name = argv[optind + 1];
+    (void)argc;
+    const struct convert_opts *opts = o;
+    const char *format_opt = opts->format;
+    uint64_t block_size = opts->block_size;
+    bool progress = opts->progress;
+    const char *in_name = argv[0], *out_name = argv[1];
     vt_output out;
     memset(&out, 0, sizeof(out));
     out.fd = -1;
     out.name = out_name;
     out.block_size = (uint32_t)block_size;
     if (!pick_format(format_opt, out_name, &out.format))
-        return vt_usage_error("convert", "unknown output format '%s' (raw, fixed or dynamic)", format_opt);
+        return vt_usage_error(cmd->name, "unknown output format '%s' (raw, fixed or dynamic)", format_opt);
     if (block_size && out.format != VT_OUT_DYNAMIC)
-        return vt_usage_error("convert", "--block-size applies to dynamic output only");
+        return vt_usage_error(cmd->name, "--block-size applies to dynamic output only");
     if (same_file(in_name, out_name))
         return vt_error("%s: input and output are the same file", out_name);
 
@@ -183,3 +175,16 @@ int vt_cmd_convert(int argc, char **argv)
     }
     return VT_EXIT_OK;
 }
+
+const vt_command vt_cmd_convert = {
+    .name = "convert",
+    .summary = "convert between raw images and fixed/dynamic VHDs (flattens chains)",
+    .usage = usage,
+    .options = convert_options,
+    .option_count = VT_COUNT(convert_options),
+    .opts_size = sizeof(struct convert_opts),
+    .min_args = 2,
+    .max_args = 2,
+    .args_error = "expected IN and OUT",
+    .run = run_convert,
+};

@@ -1,5 +1,4 @@
 /* vhdtool create: new fixed, dynamic or differencing images. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,45 +90,36 @@ static int create_diff(const char *parent_path, const char *file)
     return rc;
 }
 
-/* Runs "vhdtool create": parses the type, size and options, creates the image.
+struct create_opts {
+    uint64_t block_size;
+    const char *parent;
+    bool exact_size;
+};
+
+static const vt_option create_options[] = {
+    VT_VALUE("block-size", 0, struct create_opts, block_size, vt_opt_size32, "block size"),
+    VT_VALUE("parent", 0, struct create_opts, parent, vt_opt_string, "parent"),
+    VT_FLAG("exact-size", 0, struct create_opts, exact_size),
+};
+
+/* Runs "vhdtool create": checks the type and size, creates the image.
  * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_create(int argc, char **argv)
+static int run_create(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "block-size", required_argument, NULL, 'b' },
-        { "parent", required_argument, NULL, 'P' },
-        { "exact-size", no_argument, NULL, 'x' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    uint64_t block_size = 0;
-    const char *parent = NULL;
-    int exact_size = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            if (!vt_parse_size(optarg, &block_size) || block_size > UINT32_MAX)
-                return vt_usage_error("create", "bad block size '%s'", optarg);
-            break;
-        case 'P': parent = optarg; break;
-        case 'x': exact_size = 1; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("create", "unknown option");
-        }
-    }
-    int rest = argc - optind;
-    if (rest < 1)
-        return vt_usage_error("create", "missing type (fixed, dynamic or diff)");
-    const char *type = argv[optind];
+    const struct create_opts *opts = o;
+    uint64_t block_size = opts->block_size;
+    const char *parent = opts->parent;
+    if (argc < 1)
+        return vt_usage_error(cmd->name, "missing type (fixed, dynamic or diff)");
+    const char *type = argv[0];
     if (!strcmp(type, "diff") || !strcmp(type, "differencing")) {
         if (!parent)
-            return vt_usage_error("create", "diff needs --parent PARENT");
-        if (rest != 2)
-            return vt_usage_error("create", "diff takes exactly one FILE");
+            return vt_usage_error(cmd->name, "diff needs --parent PARENT");
+        if (argc != 2)
+            return vt_usage_error(cmd->name, "diff takes exactly one FILE");
         if (block_size)
-            return vt_usage_error("create", "diff uses the parent's block size; --block-size not allowed");
-        return create_diff(parent, argv[optind + 1]);
+            return vt_usage_error(cmd->name, "diff uses the parent's block size; --block-size not allowed");
+        return create_diff(parent, argv[1]);
     }
     vb_create_params params;
     memset(&params, 0, sizeof(params));
@@ -138,26 +128,26 @@ int vt_cmd_create(int argc, char **argv)
     else if (!strcmp(type, "dynamic"))
         params.type = VB_DISK_DYNAMIC;
     else
-        return vt_usage_error("create", "unknown type '%s' (fixed, dynamic or diff)", type);
+        return vt_usage_error(cmd->name, "unknown type '%s' (fixed, dynamic or diff)", type);
     if (parent)
-        return vt_usage_error("create", "--parent only applies to diff");
-    if (rest != 3)
-        return vt_usage_error("create", "%s needs SIZE and FILE", type);
-    if (!vt_parse_size(argv[optind + 1], &params.size) || params.size == 0)
-        return vt_usage_error("create", "bad size '%s'", argv[optind + 1]);
+        return vt_usage_error(cmd->name, "--parent only applies to diff");
+    if (argc != 3)
+        return vt_usage_error(cmd->name, "%s needs SIZE and FILE", type);
+    if (!vt_parse_size(argv[1], &params.size) || params.size == 0)
+        return vt_usage_error(cmd->name, "bad size '%s'", argv[1]);
     if (params.size % VB_SECTOR)
-        return vt_usage_error("create", "size %llu is not a multiple of 512", (unsigned long long)params.size);
+        return vt_usage_error(cmd->name, "size %llu is not a multiple of 512", (unsigned long long)params.size);
     if (params.type == VB_DISK_FIXED && block_size)
-        return vt_usage_error("create", "--block-size applies to dynamic images only");
+        return vt_usage_error(cmd->name, "--block-size applies to dynamic images only");
     params.block_size = (uint32_t)block_size;
-    if (!exact_size) {
+    if (!opts->exact_size) {
         uint64_t rounded = vb_chs_round_up(params.size);
         if (rounded != params.size)
             fprintf(stderr, "vhdtool: size rounded up from %llu to %llu bytes to match CHS geometry "
                     "(--exact-size keeps it)\n", (unsigned long long)params.size, (unsigned long long)rounded);
         params.size = rounded;
     }
-    const char *file = argv[optind + 2];
+    const char *file = argv[2];
     int rc = create_file(file, &params);
     if (rc == VT_EXIT_OK) {
         char human[64];
@@ -165,3 +155,15 @@ int vt_cmd_create(int argc, char **argv)
     }
     return rc;
 }
+
+const vt_command vt_cmd_create = {
+    .name = "create",
+    .summary = "create a fixed, dynamic or differencing VHD",
+    .usage = usage,
+    .options = create_options,
+    .option_count = VT_COUNT(create_options),
+    .opts_size = sizeof(struct create_opts),
+    .min_args = 0,
+    .max_args = VT_ARGS_ANY,
+    .run = run_create,
+};

@@ -1,6 +1,5 @@
 /* vhdtool info: everything the footer and header say, the parent locators
  * and the parent chain as resolved — as text or JSON. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -201,27 +200,22 @@ static void print_json(const char *file, vb_layer *layer, const struct chain_vie
     }
 }
 
+struct info_opts {
+    bool json;
+};
+
+static const vt_option info_options[] = {
+    VT_FLAG("json", 0, struct info_opts, json),
+};
+
 /* Runs "vhdtool info": prints the file's own metadata, then its chain or why it failed.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_info(int argc, char **argv)
+ * Returns VT_EXIT_OK or VT_EXIT_FAIL. */
+static int run_info(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("info", "unknown option");
-        }
-    }
-    if (argc - optind != 1)
-        return vt_usage_error("info", "expected exactly one FILE");
-    const char *file = argv[optind];
+    (void)cmd;
+    (void)argc;
+    bool json = ((const struct info_opts *)o)->json;
+    const char *file = argv[0];
 
     vb_diag diag;
     vt_diag_clear(&diag);
@@ -259,3 +253,16 @@ int vt_cmd_info(int argc, char **argv)
     vb_source_close(&src);
     return rc;
 }
+
+const vt_command vt_cmd_info = {
+    .name = "info",
+    .summary = "show a VHD's footer, header, locators and parent chain",
+    .usage = usage,
+    .options = info_options,
+    .option_count = VT_COUNT(info_options),
+    .opts_size = sizeof(struct info_opts),
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected exactly one FILE",
+    .run = run_info,
+};

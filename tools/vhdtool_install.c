@@ -2,7 +2,6 @@
  * system partition and registers a firmware boot entry with efibootmgr. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <spawn.h>
@@ -275,39 +274,38 @@ static int register_entry(const char *esp, const char *label, const char *loader
     return VT_EXIT_OK;
 }
 
-/* Runs "vhdtool install". Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_install(int argc, char **argv)
+struct install_opts {
+    const char *esp;
+    const char *label;
+    const char *loader;
+    bool removable;
+    bool no_efibootmgr;
+};
+
+static const vt_option install_options[] = {
+    VT_VALUE("esp", 0, struct install_opts, esp, vt_opt_string, "folder"),
+    VT_VALUE("label", 0, struct install_opts, label, vt_opt_string, "label"),
+    VT_FLAG("removable", 0, struct install_opts, removable),
+    VT_VALUE("loader", 0, struct install_opts, loader, vt_opt_string, "loader"),
+    VT_FLAG("no-efibootmgr", 0, struct install_opts, no_efibootmgr),
+};
+
+static const struct install_opts install_defaults = { .label = "vhdboot" };
+
+/* Runs "vhdtool install": copies the loader to the ESP, writes a starter
+ * configuration when there is none and registers a boot entry. Returns an exit code. */
+static int run_install(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "esp", required_argument, NULL, 'e' },
-        { "label", required_argument, NULL, 'l' },
-        { "removable", no_argument, NULL, 'r' },
-        { "loader", required_argument, NULL, 'L' },
-        { "no-efibootmgr", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *esp = NULL, *label = "vhdboot", *loader = NULL;
-    bool removable = false, use_efibootmgr = true;
+    (void)argc;
+    (void)argv;
+    const struct install_opts *opts = o;
+    const char *esp = opts->esp, *label = opts->label, *loader = opts->loader;
+    bool removable = opts->removable, use_efibootmgr = !opts->no_efibootmgr;
     char loader_buf[PATH_MAX];
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'e': esp = optarg; break;
-        case 'l': label = optarg; break;
-        case 'r': removable = true; break;
-        case 'L': loader = optarg; break;
-        case 'n': use_efibootmgr = false; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("install", "unknown option");
-        }
-    }
-    if (optind != argc)
-        return vt_usage_error("install", "unexpected argument '%s'", argv[optind]);
     if (!esp)
-        return vt_usage_error("install", "--esp DIR is required");
+        return vt_usage_error(cmd->name, "--esp DIR is required");
     if (!label[0])
-        return vt_usage_error("install", "empty --label");
+        return vt_usage_error(cmd->name, "empty --label");
     struct stat st;
     if (stat(esp, &st) != 0 || !S_ISDIR(st.st_mode))
         return vt_error("%s: no such folder (mount the EFI system partition first)", esp);
@@ -355,3 +353,16 @@ int vt_cmd_install(int argc, char **argv)
         return VT_EXIT_OK;
     return register_entry(esp, label, efi_path);
 }
+
+const vt_command vt_cmd_install = {
+    .name = "install",
+    .summary = "install the loader on an EFI system partition, with a boot entry",
+    .usage = usage,
+    .options = install_options,
+    .option_count = VT_COUNT(install_options),
+    .opts_size = sizeof(struct install_opts),
+    .defaults = &install_defaults,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_install,
+};

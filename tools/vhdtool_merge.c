@@ -1,6 +1,5 @@
 /* vhdtool merge: fold a differencing disk into its immediate parent — the
  * only operation that writes a parent, and only because the user asked. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,29 +105,25 @@ static int find_parent(const char *child, char *parent, size_t cap)
     return rc;
 }
 
-/* Runs "vhdtool merge": folds CHILD into its immediate parent and verifies it.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_merge(int argc, char **argv)
+struct merge_opts {
+    bool delete_child;
+    bool progress;
+};
+
+static const vt_option merge_options[] = {
+    VT_FLAG("delete-child", 0, struct merge_opts, delete_child),
+    VT_FLAG("progress", 'p', struct merge_opts, progress),
+};
+
+/* Runs "vhdtool merge": folds CHILD into its parent and verifies it.
+ * Returns VT_EXIT_OK or VT_EXIT_FAIL. */
+static int run_merge(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "delete-child", no_argument, NULL, 'd' },
-        { "progress", no_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    bool delete_child = false, progress = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "ph", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': delete_child = true; break;
-        case 'p': progress = true; break;
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("merge", "unknown option");
-        }
-    }
-    if (argc - optind != 1)
-        return vt_usage_error("merge", "expected exactly one CHILD");
-    const char *child_name = argv[optind];
+    (void)cmd;
+    (void)argc;
+    const struct merge_opts *opts = o;
+    bool delete_child = opts->delete_child, progress = opts->progress;
+    const char *child_name = argv[0];
     char parent_name[PATH_MAX];
     int rc = find_parent(child_name, parent_name, sizeof(parent_name));
     if (rc != VT_EXIT_OK)
@@ -184,3 +179,16 @@ int vt_cmd_merge(int argc, char **argv)
     }
     return VT_EXIT_OK;
 }
+
+const vt_command vt_cmd_merge = {
+    .name = "merge",
+    .summary = "fold a differencing disk into its parent",
+    .usage = usage,
+    .options = merge_options,
+    .option_count = VT_COUNT(merge_options),
+    .opts_size = sizeof(struct merge_opts),
+    .min_args = 1,
+    .max_args = 1,
+    .args_error = "expected exactly one CHILD",
+    .run = run_merge,
+};

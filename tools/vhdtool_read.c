@@ -1,6 +1,5 @@
 /* vhdtool read: bytes of a disk through its whole chain, raw or as a hex dump. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,37 +39,32 @@ static void hex_line(uint64_t offset, const uint8_t *p, size_t len)
     printf("|\n");
 }
 
-/* Runs "vhdtool read": copies a byte range of the disk to stdout, a file or a hex dump.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_read(int argc, char **argv)
+struct read_opts {
+    const char *out;
+    bool hex;
+};
+
+static const vt_option read_options[] = {
+    VT_VALUE("out", 'o', struct read_opts, out, vt_opt_string, "output file"),
+    VT_FLAG("hex", 'x', struct read_opts, hex),
+};
+
+/* Runs "vhdtool read": copies LENGTH bytes at OFFSET of the whole chain to
+ * stdout, a file or a hex dump. Returns an exit code. */
+static int run_read(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "out", required_argument, NULL, 'o' },
-        { "hex", no_argument, NULL, 'x' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *out_name = NULL;
-    bool hex = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:xh", options, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_name = optarg; break;
-        case 'x': hex = true; break;
-        case 'h': fputs(read_usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("read", "unknown option");
-        }
-    }
-    if (argc - optind != 3)
-        return vt_usage_error("read", "expected FILE OFFSET LENGTH");
+    (void)argc;
+    const struct read_opts *opts = o;
+    const char *out_name = opts->out;
+    bool hex = opts->hex;
     if (hex && out_name)
-        return vt_usage_error("read", "--hex and --out exclude each other");
-    const char *file = argv[optind];
+        return vt_usage_error(cmd->name, "--hex and --out exclude each other");
+    const char *file = argv[0];
     uint64_t offset, length;
-    if (!vt_parse_size(argv[optind + 1], &offset))
-        return vt_usage_error("read", "bad offset '%s'", argv[optind + 1]);
-    if (!vt_parse_size(argv[optind + 2], &length))
-        return vt_usage_error("read", "bad length '%s'", argv[optind + 2]);
+    if (!vt_parse_size(argv[1], &offset))
+        return vt_usage_error(cmd->name, "bad offset '%s'", argv[1]);
+    if (!vt_parse_size(argv[2], &length))
+        return vt_usage_error(cmd->name, "bad length '%s'", argv[2]);
 
     vt_disk disk;
     vb_diag diag;
@@ -120,3 +114,16 @@ done:
     vt_disk_close(&disk);
     return rc;
 }
+
+const vt_command vt_cmd_read = {
+    .name = "read",
+    .summary = "read bytes through a whole chain",
+    .usage = read_usage,
+    .options = read_options,
+    .option_count = VT_COUNT(read_options),
+    .opts_size = sizeof(struct read_opts),
+    .min_args = 3,
+    .max_args = 3,
+    .args_error = "expected FILE OFFSET LENGTH",
+    .run = run_read,
+};

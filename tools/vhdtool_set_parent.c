@@ -1,6 +1,5 @@
 /* vhdtool set-parent: point a differencing disk at its moved parent by
  * rewriting its W2ru / W2ku (and MacX) locators and the header parent name. */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,24 +162,14 @@ static int verify(const char *child, const char *parent)
     return rc;
 }
 
-/* Runs "vhdtool set-parent": points CHILD's locators at NEWPARENT after checks.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_set_parent(int argc, char **argv)
+/* Runs "vhdtool set-parent": rewrites CHILD's locators and parent name to
+ * point at NEWPARENT, after checking it is the right parent. Returns an exit code. */
+static int run_set_parent(const vt_command *cmd, void *opts, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("set-parent", "unknown option");
-        }
-    }
-    if (argc - optind != 2)
-        return vt_usage_error("set-parent", "expected CHILD NEWPARENT");
-    const char *child = argv[optind], *parent = argv[optind + 1];
+    (void)cmd;
+    (void)opts;
+    (void)argc;
+    const char *child = argv[0], *parent = argv[1];
     uint8_t hdr[HEADER_SIZE];
     uint64_t hdr_offset = 0;
     int rc = load_and_match(child, parent, hdr, &hdr_offset);
@@ -243,3 +232,13 @@ int vt_cmd_set_parent(int argc, char **argv)
         printf("%s: parent is now %s (W2ku %s, W2ru %s)\n", child, parent, abs_path, rel_path);
     return rc;
 }
+
+const vt_command vt_cmd_set_parent = {
+    .name = "set-parent",
+    .summary = "point a differencing disk at its moved parent",
+    .usage = usage,
+    .min_args = 2,
+    .max_args = 2,
+    .args_error = "expected CHILD NEWPARENT",
+    .run = run_set_parent,
+};

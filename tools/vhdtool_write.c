@@ -1,6 +1,5 @@
 /* vhdtool write: bytes into the top layer of a chain (parents are never written). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,49 +59,43 @@ static bool slurp(const char *name, uint8_t **data, size_t *len)
     return true;
 }
 
-/* Runs "vhdtool write": writes a file's bytes or a pattern at an offset of the disk.
- * Returns VT_EXIT_OK, VT_EXIT_FAIL or VT_EXIT_USAGE. */
-int vt_cmd_write(int argc, char **argv)
+struct write_opts {
+    const char *in;
+    const char *pattern;
+    uint64_t length;     /* NO_LENGTH: not given (0 is a valid --length) */
+};
+
+#define NO_LENGTH UINT64_MAX
+static const struct write_opts write_defaults = { .length = NO_LENGTH };
+
+static const vt_option write_options[] = {
+    VT_VALUE("in", 'i', struct write_opts, in, vt_opt_string, "input file"),
+    VT_VALUE("pattern", 0, struct write_opts, pattern, vt_opt_string, "pattern"),
+    VT_VALUE("length", 0, struct write_opts, length, vt_opt_size, "length"),
+};
+
+/* Runs "vhdtool write": writes a file's bytes or a repeated byte at OFFSET
+ * into the top layer. Returns an exit code. */
+static int run_write(const vt_command *cmd, void *o, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "in", required_argument, NULL, 'i' },
-        { "pattern", required_argument, NULL, 'P' },
-        { "length", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *in_name = NULL, *pattern_text = NULL;
-    uint64_t length = 0;
-    bool have_length = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "i:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'i': in_name = optarg; break;
-        case 'P': pattern_text = optarg; break;
-        case 'l':
-            if (!vt_parse_size(optarg, &length))
-                return vt_usage_error("write", "bad length '%s'", optarg);
-            have_length = true;
-            break;
-        case 'h': fputs(write_usage, stdout); return VT_EXIT_OK;
-        default: return vt_usage_error("write", "unknown option");
-        }
-    }
-    if (argc - optind != 2)
-        return vt_usage_error("write", "expected FILE OFFSET");
+    (void)argc;
+    const struct write_opts *opts = o;
+    const char *in_name = opts->in, *pattern_text = opts->pattern;
+    uint64_t length = opts->length;
+    bool have_length = length != NO_LENGTH;
     if (!in_name == !pattern_text)
-        return vt_usage_error("write", "give either --in F or --pattern BYTE --length N");
+        return vt_usage_error(cmd->name, "give either --in F or --pattern BYTE --length N");
     if (pattern_text && !have_length)
-        return vt_usage_error("write", "--pattern needs --length N");
+        return vt_usage_error(cmd->name, "--pattern needs --length N");
     if (in_name && have_length)
-        return vt_usage_error("write", "--length only goes with --pattern");
+        return vt_usage_error(cmd->name, "--length only goes with --pattern");
     uint64_t pattern = 0;
     if (pattern_text && (!vt_parse_size(pattern_text, &pattern) || pattern > 255))
-        return vt_usage_error("write", "bad pattern byte '%s' (0..255)", pattern_text);
-    const char *file = argv[optind];
+        return vt_usage_error(cmd->name, "bad pattern byte '%s' (0..255)", pattern_text);
+    const char *file = argv[0];
     uint64_t offset;
-    if (!vt_parse_size(argv[optind + 1], &offset))
-        return vt_usage_error("write", "bad offset '%s'", argv[optind + 1]);
+    if (!vt_parse_size(argv[1], &offset))
+        return vt_usage_error(cmd->name, "bad offset '%s'", argv[1]);
 
     uint8_t *data = NULL;
     size_t data_len = 0;
@@ -147,3 +140,17 @@ int vt_cmd_write(int argc, char **argv)
     free(data);
     return rc;
 }
+
+const vt_command vt_cmd_write = {
+    .name = "write",
+    .summary = "write bytes into the top layer of a chain",
+    .usage = write_usage,
+    .options = write_options,
+    .option_count = VT_COUNT(write_options),
+    .opts_size = sizeof(struct write_opts),
+    .defaults = &write_defaults,
+    .min_args = 2,
+    .max_args = 2,
+    .args_error = "expected FILE OFFSET",
+    .run = run_write,
+};
