@@ -9,13 +9,10 @@ struct parser {
     vb_diag *diag;
     unsigned line;
     vb_boot_entry *entry;        /* entry being filled, NULL before the first */
-    bool seen_timeout;
-    unsigned timeout_line;
     char default_id[VB_CONFIG_ID_MAX];
-    unsigned default_line;
-    unsigned discover_line;          /* line of `discover`, 0 before */
-    /* which keywords the current entry already has */
-    bool has_title, has_vhd, has_efi, has_write;
+    unsigned default_line;           /* line of `default`, 0 before */
+    unsigned first_line[16];         /* per keyword (table index): line of a once-only global, 0 before */
+    unsigned entry_seen;             /* per keyword (bit = table index): given in the current entry */
 };
 
 static bool is_space(char c)
@@ -173,7 +170,7 @@ static bool parse_seconds(const char *s, unsigned *out)
 /* Checks that the entry being closed has a vhd; returns the status. */
 static vb_status finish_entry(struct parser *p)
 {
-    if (p->entry && !p->has_vhd)
+    if (p->entry && !p->entry->vhd[0])
         return line_error(p, p->entry->line, "entry has no vhd:", p->entry->id);
     return VB_OK;
 }
@@ -203,35 +200,19 @@ static vb_status start_entry(struct parser *p, const char *id)
     e->write = VB_WRITE_PERSISTENT;
     e->line = p->line;
     p->entry = e;
-    p->has_title = p->has_vhd = p->has_efi = p->has_write = false;
-    return VB_OK;
-}
-
-/* Marks an entry keyword as seen; returns an error if it is outside an entry or repeated. */
-static vb_status entry_keyword(struct parser *p, const char *keyword, bool *seen)
-{
-    if (!p->entry)
-        return line_error(p, p->line, "keyword outside an entry:", keyword);
-    if (*seen)
-        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: '%s' given twice in entry '%s'",
-                       p->name, p->line, keyword, p->entry->id);
-    *seen = true;
+    p->entry_seen = 0;
     return VB_OK;
 }
 
 /* Applies `discover on|off`; returns the status. */
 static vb_status apply_discover(struct parser *p, const char *value)
 {
-    if (p->discover_line)
-        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: 'discover' given twice (first on line %u)",
-                       p->name, p->line, p->discover_line);
     if (vb_ascii_caseeq(value, "on"))
         p->cfg->discover = true;
     else if (vb_ascii_caseeq(value, "off"))
         p->cfg->discover = false;
     else
         return line_error(p, p->line, "bad value for discover (on or off):", value);
-    p->discover_line = p->line;
     return VB_OK;
 }
 
@@ -255,71 +236,53 @@ static vb_status apply_discover_path(struct parser *p, const char *value)
     return VB_OK;
 }
 
-/* Applies one "keyword value" line; returns the status. */
-static vb_status apply(struct parser *p, const char *keyword, const char *value)
+/* Applies `timeout N`; returns the status. */
+static vb_status apply_timeout(struct parser *p, const char *value)
 {
-    vb_status st;
-    const char *why;
-    bool is_timeout = equals(keyword, "timeout"), is_default = equals(keyword, "default");
-    bool known = is_timeout || is_default || equals(keyword, "entry") || equals(keyword, "title") ||
-                 equals(keyword, "vhd") || equals(keyword, "efi") || equals(keyword, "write") ||
-                 equals(keyword, "discover") || equals(keyword, "discover-path");
-    if (!known)
-        return line_error(p, p->line, "unknown keyword", keyword);
-    if (!*value)
-        return line_error(p, p->line, "missing value for", keyword);
+    if (!parse_seconds(value, &p->cfg->timeout))
+        return line_error(p, p->line, "bad number of seconds (0-86400) for timeout:", value);
+    return VB_OK;
+}
 
-    if (is_timeout) {
-        if (p->seen_timeout)
-            return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: 'timeout' given twice (first on line %u)",
-                           p->name, p->line, p->timeout_line);
-        if (!parse_seconds(value, &p->cfg->timeout))
-            return line_error(p, p->line, "bad number of seconds (0-86400) for timeout:", value);
-        p->seen_timeout = true;
-        p->timeout_line = p->line;
-        return VB_OK;
-    }
-    if (is_default) {
-        if (p->default_line)
-            return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: 'default' given twice (first on line %u)",
-                           p->name, p->line, p->default_line);
-        if (!copy_value(p->default_id, sizeof p->default_id, value))
-            return line_error(p, p->line, "default id too long:", value);
-        p->default_line = p->line;
-        return VB_OK;
-    }
-    if (equals(keyword, "discover"))
-        return apply_discover(p, value);
-    if (equals(keyword, "discover-path"))
-        return apply_discover_path(p, value);
-    if (equals(keyword, "entry"))
-        return start_entry(p, value);
-    if (equals(keyword, "title")) {
-        if ((st = entry_keyword(p, keyword, &p->has_title)) != VB_OK)
-            return st;
-        if (!copy_value(p->entry->title, sizeof p->entry->title, value))
-            return line_error(p, p->line, "title too long:", value);
-        return VB_OK;
-    }
-    if (equals(keyword, "vhd")) {
-        if ((st = entry_keyword(p, keyword, &p->has_vhd)) != VB_OK)
-            return st;
-        if (vb_config_set_vhd(p->entry, value, &why) != VB_OK)
-            return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: bad vhd '%s': %s", p->name, p->line, value, why);
-        return VB_OK;
-    }
-    if (equals(keyword, "efi")) {
-        if ((st = entry_keyword(p, keyword, &p->has_efi)) != VB_OK)
-            return st;
-        if (!copy_path(p->entry->efi, sizeof p->entry->efi, value))
-            return line_error(p, p->line, "efi path too long:", value);
-        if (p->entry->efi[0] != '\\')
-            return line_error(p, p->line, "efi path must start with '\\':", value);
-        return VB_OK;
-    }
-    /* write */
-    if ((st = entry_keyword(p, keyword, &p->has_write)) != VB_OK)
-        return st;
+/* Applies `default ID` (resolved once every entry is known); returns the status. */
+static vb_status apply_default(struct parser *p, const char *value)
+{
+    if (!copy_value(p->default_id, sizeof p->default_id, value))
+        return line_error(p, p->line, "default id too long:", value);
+    p->default_line = p->line;
+    return VB_OK;
+}
+
+/* Applies `title TEXT`; returns the status. */
+static vb_status apply_title(struct parser *p, const char *value)
+{
+    if (!copy_value(p->entry->title, sizeof p->entry->title, value))
+        return line_error(p, p->line, "title too long:", value);
+    return VB_OK;
+}
+
+/* Applies `vhd PATH`; returns the status. */
+static vb_status apply_vhd(struct parser *p, const char *value)
+{
+    const char *why;
+    if (vb_config_set_vhd(p->entry, value, &why) != VB_OK)
+        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: bad vhd '%s': %s", p->name, p->line, value, why);
+    return VB_OK;
+}
+
+/* Applies `efi PATH`; returns the status. */
+static vb_status apply_efi(struct parser *p, const char *value)
+{
+    if (!copy_path(p->entry->efi, sizeof p->entry->efi, value))
+        return line_error(p, p->line, "efi path too long:", value);
+    if (p->entry->efi[0] != '\\')
+        return line_error(p, p->line, "efi path must start with '\\':", value);
+    return VB_OK;
+}
+
+/* Applies `write MODE`; returns the status. */
+static vb_status apply_write(struct parser *p, const char *value)
+{
     if (vb_ascii_caseeq(value, "persistent"))
         p->entry->write = VB_WRITE_PERSISTENT;
     else if (vb_ascii_caseeq(value, "volatile"))
@@ -331,6 +294,66 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
     else
         return line_error(p, p->line, "bad write mode (persistent, volatile, readonly or persistent-or-volatile):",
                           value);
+    return VB_OK;
+}
+
+/* Where a keyword may stand and how often. */
+enum scope {
+    GLOBAL_ONCE,   /* outside entries (anywhere), at most once */
+    GLOBAL_MANY,   /* anywhere, repeatable */
+    ENTRY_START,   /* starts an entry */
+    ENTRY_ONCE,    /* inside an entry, at most once per entry */
+};
+
+/* Every keyword of vhdboot.conf (config.h describes them). */
+static const struct keyword {
+    const char *name;
+    enum scope scope;
+    vb_status (*apply)(struct parser *p, const char *value);
+} keywords[] = {
+    { "timeout", GLOBAL_ONCE, apply_timeout },
+    { "default", GLOBAL_ONCE, apply_default },
+    { "discover", GLOBAL_ONCE, apply_discover },
+    { "discover-path", GLOBAL_MANY, apply_discover_path },
+    { "entry", ENTRY_START, start_entry },
+    { "title", ENTRY_ONCE, apply_title },
+    { "vhd", ENTRY_ONCE, apply_vhd },
+    { "efi", ENTRY_ONCE, apply_efi },
+    { "write", ENTRY_ONCE, apply_write },
+};
+_Static_assert(sizeof keywords / sizeof keywords[0] <= sizeof ((struct parser *)0)->first_line /
+                                                       sizeof ((struct parser *)0)->first_line[0],
+               "first_line has a slot per keyword");
+
+/* Applies one "keyword value" line: finds the keyword in the table, checks
+ * its place and repetition, then applies the value. Returns the status. */
+static vb_status apply(struct parser *p, const char *keyword, const char *value)
+{
+    unsigned i = 0, count = sizeof keywords / sizeof keywords[0];
+    while (i < count && !equals(keyword, keywords[i].name))
+        i++;
+    if (i == count)
+        return line_error(p, p->line, "unknown keyword", keyword);
+    const struct keyword *k = &keywords[i];
+    if (!*value)
+        return line_error(p, p->line, "missing value for", keyword);
+    if (k->scope == GLOBAL_ONCE && p->first_line[i])
+        return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: '%s' given twice (first on line %u)", p->name,
+                       p->line, k->name, p->first_line[i]);
+    if (k->scope == ENTRY_ONCE) {
+        if (!p->entry)
+            return line_error(p, p->line, "keyword outside an entry:", keyword);
+        if (p->entry_seen & (1u << i))
+            return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: '%s' given twice in entry '%s'", p->name,
+                           p->line, keyword, p->entry->id);
+    }
+    vb_status st = k->apply(p, value);
+    if (st != VB_OK)
+        return st;
+    if (k->scope == GLOBAL_ONCE)
+        p->first_line[i] = p->line;
+    if (k->scope == ENTRY_ONCE)
+        p->entry_seen |= 1u << i;
     return VB_OK;
 }
 

@@ -115,6 +115,10 @@ static void errors_name_the_line(void **state)
     expect_error("entry a\nvhd \\a.vhd\nwrite sometimes\n", "line 3", "bad write mode");
     expect_error("entry a\nvhd \\a.vhd\nvhd \\b.vhd\n", "line 3", "'vhd' given twice in entry 'a'");
     expect_error("entry a\nvhd\n", "line 2", "missing value for 'vhd'");
+    expect_error("timeout 1\nentry a\nvhd \\a.vhd\ntimeout 2\n", "line 4", "'timeout' given twice (first on line 1)");
+    expect_error("default a\nentry a\nvhd \\a.vhd\ndefault a\n", "line 4", "'default' given twice (first on line 1)");
+    expect_error("entry a\nvhd \\a.vhd\nwrite volatile\nentry b\nvhd \\b.vhd\nwrite readonly\nwrite volatile\n", "line 7",
+                 "'write' given twice in entry 'b'");
     expect_error("entry a\nvhd DATA:\n", "line 2", "path missing");
     expect_error("entry a\nvhd :\\x.vhd\n", "line 2", "volume name missing");
     expect_error("entry a\nvhd \\a.vhd\nefi grub.efi\n", "line 3", "must start with");
