@@ -5,7 +5,7 @@
 #include <stdarg.h>
 
 /* Formats (vb_format syntax) and writes to the console; '\n' becomes CRLF. */
-void efi_say(const char *fmt, ...);
-void efi_vsay(const char *fmt, va_list ap);
+void efi_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void efi_vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -17,13 +17,17 @@ typedef struct vb_diag {
     char text[VB_DIAG_TEXT_MAX];
 } vb_diag;
 
-/* Records status and a message built from fmt (a printf subset: %s %c %d %u %x
- * %lu %lx %llu %llx %zu, and %% ; width/zero-pad like %08x allowed) in diag
- * (if diag is not NULL). Returns status, so a call site can be `return vb_fail(...)`. */
-vb_status vb_fail(vb_diag *diag, vb_status status, const char *fmt, ...);
+/* Records status and a message built from fmt (vb_vformat's printf subset)
+ * in diag (if diag is not NULL). Returns status, so a call site can be
+ * `return vb_fail(...)`. */
+vb_status vb_fail(vb_diag *diag, vb_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Formats into buf (capacity cap, always terminated); returns the length written. */
-int vb_vformat(char *buf, int cap, const char *fmt, va_list ap);
-int vb_format(char *buf, int cap, const char *fmt, ...);
+/* Formats into buf (capacity cap, always terminated; cut where it does not
+ * fit) as C's printf does for this subset: flags - + space # 0, width and
+ * precision (digits or *), lengths hh h l ll z j t, conversions d i u x X c
+ * s and %% (tests/unit/test_format.c compares it with the host's vsnprintf).
+ * Returns the length written. */
+int vb_vformat(char *buf, int cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+int vb_format(char *buf, int cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

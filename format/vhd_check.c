@@ -21,7 +21,7 @@ typedef struct check_ctx {
 #define CHECK_MAX_OVERLAPS 32u
 
 /* Reports one problem line (prefixed with the file name) and remembers the first status. */
-static void problem(check_ctx *c, vb_status status, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void problem(check_ctx *c, vb_status status, const char *fmt, ...)
 {
     char line[VB_DIAG_TEXT_MAX];
     char msg[VB_DIAG_TEXT_MAX];

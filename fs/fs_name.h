@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "format/diag.h"
 
-#define VB_FS_NAME_MAX 255 /* UTF-16 units in one name (NTFS and FAT LFN limit) */
+#define VB_FS_NAME_MAX 255u /* UTF-16 units in one name (NTFS and FAT LFN limit) */
 
 typedef struct vb_fs_name {
     uint16_t units[VB_FS_NAME_MAX];
