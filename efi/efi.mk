@@ -5,7 +5,7 @@ EFI_CC     ?= gcc
 EFI_CFLAGS := -std=c11 -O2 -g0 -I. -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
               -ffreestanding -fshort-wchar -mno-red-zone -fno-stack-protector -fpic \
               -fno-strict-aliasing -fno-builtin-printf -maccumulate-outgoing-args \
-              -DGNU_EFI_USE_MS_ABI -DVB_EFI -DVB_VERSION='"$(VERSION)"' -Wall -Wextra -Werror
+              -DGNU_EFI_USE_MS_ABI -DVB_VERSION='"$(VERSION)"' -Wall -Wextra -Werror
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
                -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
 # Expanded when linking (after `make deps`), not when the Makefile is read.

@@ -53,6 +53,9 @@ unsigned efi_host_volume_count(void);
 efi_host_volume *efi_host_volume_at(unsigned i);
 /* The volume on the partition handle (e.g. the loader's DeviceHandle), or NULL. */
 efi_host_volume *efi_host_volume_of_handle(EFI_HANDLE handle);
+/* How efi_host_volume_find matches a name. */
+enum efi_volume_match { EFI_VOLUME_BY_LABEL, EFI_VOLUME_BY_PARTUUID };
+
 /* The first volume whose label (BY_LABEL, case-insensitive) or PARTUUID
  * (BY_PARTUUID) is name, or NULL. */
 efi_host_volume *efi_host_volume_find(enum efi_volume_match how, const char *name);

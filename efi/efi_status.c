@@ -1,35 +1,5 @@
-/* vhdboot: vb_status -> EFI_STATUS, and names for EFI_STATUS values. */
+/* vhdboot: core statuses as BlockIO statuses, and names for EFI_STATUS values. */
 #include "efi_status.h"
-
-EFI_STATUS efi_from_vb(vb_status status)
-{
-    switch (status) {
-    case VB_OK:
-        return EFI_SUCCESS;
-    case VB_ERR_NO_MEMORY:
-        return EFI_OUT_OF_RESOURCES;
-    case VB_ERR_INVALID_ARG:
-    case VB_ERR_OUT_OF_RANGE:
-        return EFI_INVALID_PARAMETER;
-    case VB_ERR_WRITE_PROTECTED:
-        return EFI_WRITE_PROTECTED;
-    case VB_ERR_UNSUPPORTED:
-    case VB_ERR_FS_UNSUPPORTED:
-        return EFI_UNSUPPORTED;
-    case VB_ERR_NOT_FOUND:
-    case VB_ERR_PARENT_NOT_FOUND:
-        return EFI_NOT_FOUND;
-    case VB_ERR_NO_SPACE:
-        return EFI_VOLUME_FULL;
-    case VB_ERR_CONFIG:
-        return EFI_LOAD_ERROR;
-    case VB_ERR_IO:
-        return EFI_DEVICE_ERROR;
-    default:
-        /* every format / chain / file-system complaint: the data is bad */
-        return EFI_VOLUME_CORRUPTED;
-    }
-}
 
 EFI_STATUS efi_block_io_status(vb_status status)
 {

@@ -9,11 +9,6 @@
 
 EFI_GUID vb_vendor_guid = VB_VDISK_GUID;
 
-vb_status vb_var_get_id(const CHAR16 *name, char *out, size_t cap)
-{
-    return vb_var_get_id_of(&vb_vendor_guid, name, out, cap);
-}
-
 vb_status vb_var_get_id_of(EFI_GUID *guid, const CHAR16 *name, char *out, size_t cap)
 {
     uint8_t data[VB_VAR_ID_UNITS_MAX * 2];
@@ -42,11 +37,6 @@ vb_status vb_var_set_id(const CHAR16 *name, const char *id)
     if (!id[0] || vb_utf8_to_utf16(id, false, data, sizeof data, &units) != VB_OK)
         return VB_ERR_INVALID_ARG;
     return vb_var_set_raw(&vb_vendor_guid, name, data, units * 2, VB_VAR_ATTR_PERSISTENT);
-}
-
-vb_status vb_var_delete(const CHAR16 *name)
-{
-    return vb_var_delete_of(&vb_vendor_guid, name);
 }
 
 vb_status vb_var_delete_of(EFI_GUID *guid, const CHAR16 *name)
@@ -84,12 +74,4 @@ vb_status vb_var_set_raw(EFI_GUID *guid, const CHAR16 *name, const void *data, U
 {
     EFI_STATUS st = RT->SetVariable((CHAR16 *)name, guid, attrs, size, (void *)data);
     return st == EFI_SUCCESS ? VB_OK : VB_ERR_IO;
-}
-
-bool vb_var_exists(EFI_GUID *guid, const CHAR16 *name)
-{
-    UINT32 attrs = 0;
-    UINTN size = 0;
-    EFI_STATUS st = RT->GetVariable((CHAR16 *)name, guid, &attrs, &size, NULL);
-    return st == EFI_BUFFER_TOO_SMALL || st == EFI_SUCCESS;
 }

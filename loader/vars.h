@@ -28,18 +28,14 @@
 /* The project's vendor GUID (the same as the virtual disk's device path node). */
 extern EFI_GUID vb_vendor_guid;
 
-/* Reads the id stored in the project variable name into out (UTF-8,
- * capacity cap). Returns VB_ERR_NOT_FOUND when the variable is absent,
+/* Reads the id stored in variable name of guid (a lab-control variable, or
+ * the Boot Loader Interface's LoaderEntryOneShot) into out (UTF-8, capacity
+ * cap). Returns VB_ERR_NOT_FOUND when the variable is absent,
  * VB_ERR_INVALID_ARG when its value is empty, too long or not valid UTF-16. */
-vb_status vb_var_get_id(const CHAR16 *name, char *out, size_t cap);
-/* Same as vb_var_get_id for variable name of guid (e.g. the Boot Loader
- * Interface's LoaderEntryOneShot). */
 vb_status vb_var_get_id_of(EFI_GUID *guid, const CHAR16 *name, char *out, size_t cap);
 /* Stores id (UTF-8) in the project variable name, non-volatile.
  * Returns VB_OK, VB_ERR_INVALID_ARG for a bad id, VB_ERR_IO when the firmware refuses. */
 vb_status vb_var_set_id(const CHAR16 *name, const char *id);
-/* Deletes the project variable name; returns VB_OK also when it was absent. */
-vb_status vb_var_delete(const CHAR16 *name);
 /* Deletes variable name of guid; returns VB_OK also when it was absent. */
 vb_status vb_var_delete_of(EFI_GUID *guid, const CHAR16 *name);
 
@@ -48,7 +44,5 @@ vb_status vb_var_delete_of(EFI_GUID *guid, const CHAR16 *name);
 vb_status vb_var_set_string(EFI_GUID *guid, const CHAR16 *name, const char *utf8, UINT32 attrs);
 /* Stores size bytes of data in variable name of guid; returns VB_OK or VB_ERR_IO. */
 vb_status vb_var_set_raw(EFI_GUID *guid, const CHAR16 *name, const void *data, UINTN size, UINT32 attrs);
-/* Whether variable name of guid exists. */
-bool vb_var_exists(EFI_GUID *guid, const CHAR16 *name);
 
 #endif
