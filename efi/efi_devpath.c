@@ -5,6 +5,7 @@
 #include "efi_devpath.h"
 #include "efi_text.h"
 #include "format/bytes.h"
+#include "format/uuid.h"
 
 UINTN efi_devpath_body_size(const EFI_DEVICE_PATH *path)
 {
@@ -39,17 +40,6 @@ EFI_DEVICE_PATH *efi_devpath_parent(const EFI_DEVICE_PATH *path)
     return copy;
 }
 
-/* Appends the lowercase hex of n bytes (from the most significant) to *p. */
-static void put_hex(char **p, const UINT8 *bytes, int n, bool reverse)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < n; i++) {
-        UINT8 b = bytes[reverse ? n - 1 - i : i];
-        *(*p)++ = digits[b >> 4];
-        *(*p)++ = digits[b & 15];
-    }
-}
-
 bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37])
 {
     const HARDDRIVE_DEVICE_PATH *found = NULL;
@@ -64,19 +54,7 @@ bool efi_devpath_partuuid(const EFI_DEVICE_PATH *path, char out[37])
     }
     if (!found)
         return false;
-    /* GUID text: the first three fields are stored little-endian. */
-    const UINT8 *g = found->Signature;
-    char *p = out;
-    put_hex(&p, g, 4, true);
-    *p++ = '-';
-    put_hex(&p, g + 4, 2, true);
-    *p++ = '-';
-    put_hex(&p, g + 6, 2, true);
-    *p++ = '-';
-    put_hex(&p, g + 8, 2, false);
-    *p++ = '-';
-    put_hex(&p, g + 10, 6, false);
-    *p = '\0';
+    vb_uuid_text(found->Signature, VB_UUID_GUID, out);
     return true;
 }
 

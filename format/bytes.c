@@ -29,18 +29,21 @@ size_t vb_strlen(const char *s)
     return n;
 }
 
-/* Lowercases an ASCII letter; anything else is returned unchanged. */
-static char ascii_lower(char c)
+char vb_ascii_lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+int vb_ascii_casecmp(const char *a, const char *b)
+{
+    for (; *a && vb_ascii_lower(*a) == vb_ascii_lower(*b); a++, b++)
+        ;
+    return (unsigned char)vb_ascii_lower(*a) - (unsigned char)vb_ascii_lower(*b);
+}
+
 bool vb_ascii_caseeq(const char *a, const char *b)
 {
-    for (; *a && *b; a++, b++)
-        if (ascii_lower(*a) != ascii_lower(*b))
-            return false;
-    return *a == *b;
+    return vb_ascii_casecmp(a, b) == 0;
 }
 
 size_t vb_strlcpy(char *dst, const char *src, size_t cap)

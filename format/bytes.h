@@ -13,6 +13,10 @@ size_t vb_strlen(const char *s);
 /* Whether two NUL-terminated strings are equal ignoring ASCII case (paths,
  * labels and keywords on FAT/NTFS volumes compare this way). */
 bool vb_ascii_caseeq(const char *a, const char *b);
+/* Orders two strings ignoring ASCII case: <0, 0 or >0 like strcmp. */
+int vb_ascii_casecmp(const char *a, const char *b);
+/* The lowercase of an ASCII letter; any other byte unchanged. */
+char vb_ascii_lower(char c);
 /* Copies src into dst (capacity cap, always terminated); returns the length copied. */
 size_t vb_strlcpy(char *dst, const char *src, size_t cap);
 

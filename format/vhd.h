@@ -66,6 +66,7 @@ typedef struct vb_vhd_info {
 typedef struct vb_locator {
     char code[5];              /* "W2ru", "W2ku", "MacX", ... */
     uint32_t data_space;       /* as stored */
+    uint64_t space_bytes;      /* data_space in bytes (vb_locator_space_bytes) */
     uint32_t data_length;
     uint64_t data_offset;
     char path[VB_PATH_MAX];    /* decoded, UTF-8; empty when undecodable */
@@ -94,6 +95,10 @@ const vb_vhd_info *vb_layer_info(const vb_layer *layer);
 /* Number of parent locators, and the i-th decoded one. */
 unsigned vb_layer_locator_count(const vb_layer *layer);
 const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i);
+/* The bytes a locator's data-space field reserves: values below 512 count
+ * sectors (Virtual PC), others are byte counts and must be multiples of 512
+ * (Hyper-V). Returns false for a byte count that is not. */
+bool vb_locator_space_bytes(uint32_t space, uint64_t *bytes);
 /* Full structural check beyond what open enforces (block overlaps, slack,
  * locators, bitmap vs data). Writes one line per problem through report,
  * returns VB_OK when nothing is wrong. */

@@ -9,6 +9,7 @@
 #include "vhd.h"
 #include "bytes.h"
 #include "platform.h"
+#include "uuid.h"
 
 #define MAX_CANDIDATES (8u + 1u) /* every locator + the header name */
 
@@ -127,16 +128,6 @@ static bool uuid_seen(const vb_chain *chain, unsigned n, const uint8_t uuid[16])
     return false;
 }
 
-/* Formats 16 raw UUID bytes as 32 hex digits (stored order). */
-static void uuid_hex(const uint8_t uuid[16], char out[33])
-{
-    for (unsigned i = 0; i < 16; i++) {
-        out[2 * i] = "0123456789abcdef"[uuid[i] >> 4];
-        out[2 * i + 1] = "0123456789abcdef"[uuid[i] & 15];
-    }
-    out[32] = '\0';
-}
-
 /* Finds, opens and checks the parent of layer i into slot i+1. Returns VB_OK
  * or the refusal with diag naming the child, the paths tried and why. */
 static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned i, unsigned flags,
@@ -168,9 +159,9 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
         }
         const vb_vhd_info *pinfo = vb_layer_info(chain->layers[i + 1].layer);
         if (vb_memcmp(pinfo->uuid, cinfo->parent_uuid, 16) != 0) {
-            char want[33], got[33];
-            uuid_hex(cinfo->parent_uuid, want);
-            uuid_hex(pinfo->uuid, got);
+            char want[VB_UUID_TEXT_SIZE], got[VB_UUID_TEXT_SIZE];
+            vb_uuid_text(cinfo->parent_uuid, VB_UUID_STORED, want);
+            vb_uuid_text(pinfo->uuid, VB_UUID_STORED, got);
             note_tried(s, path, "UUID differs");
             if (!s->rejected || s->rejection.status != VB_ERR_PARENT_UUID) {
                 vb_fail(&s->rejection, VB_ERR_PARENT_UUID, "%s: parent UUID differs: %s has UUID %s, expected %s",

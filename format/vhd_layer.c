@@ -465,11 +465,9 @@ static vb_status read_sparse(vb_layer *layer, uint64_t offset, uint8_t *dst, siz
     read_run run = { RUN_NONE, 0, NULL, 0 };
     vb_status st = VB_OK;
     while (len > 0) {
-        uint32_t block = (uint32_t)(offset / info->block_size);
-        uint32_t in_block = (uint32_t)(offset % info->block_size);
-        size_t piece = info->block_size - in_block;
-        if (piece > len)
-            piece = len;
+        vb_block_span span = vb_block_span_at(info, offset, len);
+        uint32_t block = span.block, in_block = span.in_block;
+        size_t piece = span.len;
         uint32_t entry = vb_bat_get(layer, block);
         enum run_kind kind;
         uint64_t from;
@@ -488,9 +486,9 @@ static vb_status read_sparse(vb_layer *layer, uint64_t offset, uint8_t *dst, siz
                 uint32_t last = (uint32_t)((in_block + piece - 1) / VB_SECTOR);
                 bool present = vb_bitmap_test(bits, first);
                 uint32_t end = bitmap_run_end(bits, first + 1, last + 1, present);
-                size_t span = (size_t)end * VB_SECTOR - in_block;
-                if (span < piece)
-                    piece = span;
+                size_t same = (size_t)end * VB_SECTOR - in_block;
+                if (same < piece)
+                    piece = same;
                 if (!present) {
                     kind = RUN_PARENT;
                     from = offset;

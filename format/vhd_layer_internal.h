@@ -62,6 +62,27 @@ static inline uint32_t vb_bat_get(const vb_layer *layer, uint32_t block)
     return vb_be32(layer->bat + (size_t)block * 4);
 }
 
+/* The part of a request at disk offset (len bytes) that lies in one block of
+ * a dynamic or differencing layer: the block, the byte within it, and the
+ * bytes up to the block's end or the request's, whichever comes first.
+ * Readers and writers walk a request block by block with it. */
+typedef struct vb_block_span {
+    uint32_t block;
+    uint32_t in_block;
+    size_t len;
+} vb_block_span;
+
+static inline vb_block_span vb_block_span_at(const vb_vhd_info *info, uint64_t offset, size_t len)
+{
+    vb_block_span s;
+    s.block = (uint32_t)(offset / info->block_size);
+    s.in_block = (uint32_t)(offset % info->block_size);
+    s.len = info->block_size - s.in_block;
+    if (s.len > len)
+        s.len = len;
+    return s;
+}
+
 /* Whether bit `sector` of a block bitmap is set (most significant bit first). */
 static inline bool vb_bitmap_test(const uint8_t *bits, uint32_t sector)
 {

@@ -1,4 +1,5 @@
-/* vhdboot: parent locator decoding and lexical parent path resolution.
+/* vhdboot: parent locator decoding and lexical parent path resolution
+ * (which parents a chain tries, in which order: vhd_chain_candidates.c).
  *
  * Locator entries (8 x 24 bytes at header offset 576, big-endian):
  *   @0 code, @4 data space, @8 data length, @12 reserved, @16 u64 data offset.
@@ -100,9 +101,7 @@ static bool decode_macx(const uint8_t *data, size_t len, char *out, size_t cap)
     return st == VB_OK;
 }
 
-/* Bytes reserved by a data-space field: < 512 counts sectors, otherwise it
- * must be a byte count that is a multiple of 512. Returns false if invalid. */
-static bool data_space_bytes(uint32_t space, uint64_t *bytes)
+bool vb_locator_space_bytes(uint32_t space, uint64_t *bytes)
 {
     if (space < 512) {
         *bytes = (uint64_t)space * 512u;
@@ -173,14 +172,13 @@ vb_status vb_locators_decode(vb_source *file, const char *name, const uint8_t he
         loc->data_space = vb_be32(e->data_space);
         loc->data_length = vb_be32(e->data_length);
         loc->data_offset = vb_be64(e->data_offset);
-        uint64_t space;
-        if (!data_space_bytes(loc->data_space, &space))
+        if (!vb_locator_space_bytes(loc->data_space, &loc->space_bytes))
             return vb_fail(diag, VB_ERR_BAD_LOCATOR,
                            "%s: parent locator %u (%s): data space %u is neither sectors (< 512) nor a multiple of 512 bytes",
                            name, i, loc->code, loc->data_space);
-        if (loc->data_length > space)
+        if (loc->data_length > loc->space_bytes)
             return vb_fail(diag, VB_ERR_BAD_LOCATOR, "%s: parent locator %u (%s): data length %u exceeds its space %llu",
-                           name, i, loc->code, loc->data_length, (unsigned long long)space);
+                           name, i, loc->code, loc->data_length, (unsigned long long)loc->space_bytes);
         if (loc->data_offset > limit || loc->data_length > limit - loc->data_offset)
             return vb_fail(diag, VB_ERR_BAD_LOCATOR,
                            "%s: parent locator %u (%s): data at %llu+%u lies outside the file (limit %llu)", name,
@@ -316,55 +314,4 @@ vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, si
         return VB_ERR_INVALID_ARG; /* names the root, not a file */
     out[len] = '\0';
     return VB_OK;
-}
-
-/* ---- parent candidates ---- */
-
-/* Resolves rel against child_path and appends it to out unless it is already
- * there or does not resolve. Returns the new count. */
-static unsigned add_candidate(const char *child_path, const char *rel, char out[][VB_PATH_MAX], unsigned count,
-                              unsigned max)
-{
-    char resolved[VB_PATH_MAX];
-    if (count >= max || !rel[0] || vb_path_resolve(child_path, rel, resolved, sizeof(resolved)) != VB_OK)
-        return count;
-    for (unsigned i = 0; i < count; i++)
-        if (vb_ascii_caseeq(out[i], resolved))
-            return count;
-    vb_strlcpy(out[count], resolved, VB_PATH_MAX);
-    return count + 1;
-}
-
-/* Adds every locator with the given code, in table order. Returns the count. */
-static unsigned add_locators(const vb_layer *layer, const char *code, const char *child_path,
-                             char out[][VB_PATH_MAX], unsigned count, unsigned max)
-{
-    unsigned n = vb_layer_locator_count(layer);
-    for (unsigned i = 0; i < n; i++) {
-        const vb_locator *loc = vb_layer_locator(layer, i);
-        if (loc && code_is(loc->code, code))
-            count = add_candidate(child_path, loc->path, out, count, max);
-    }
-    return count;
-}
-
-unsigned vb_parent_candidates(const vb_layer *layer, const char *child_path, char out[][VB_PATH_MAX], unsigned max)
-{
-    unsigned count = 0;
-    count = add_locators(layer, "W2ru", child_path, out, count, max);
-    count = add_locators(layer, "W2ku", child_path, out, count, max);
-    count = add_locators(layer, "MacX", child_path, out, count, max);
-    const char *name = vb_layer_info(layer)->parent_name;
-    const char *last = name;
-    for (const char *p = name; *p; p++)
-        if (is_sep(*p) || (p == name + 1 && *p == ':'))
-            last = p + 1;
-    if (*last && !(last[0] == '.' && (!last[1] || (last[1] == '.' && !last[2])))) {
-        char leaf[VB_PATH_MAX];
-        leaf[0] = '.';
-        leaf[1] = '\\';
-        vb_strlcpy(leaf + 2, last, sizeof(leaf) - 2);
-        count = add_candidate(child_path, leaf, out, count, max);
-    }
-    return count;
 }

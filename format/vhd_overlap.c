@@ -26,10 +26,8 @@ unsigned vb_layer_meta_areas(const vb_layer *layer, vb_area out[VB_MAX_META_AREA
     out[n++] = (vb_area){ info->bat_offset, bat_region, "the block table" };
     for (unsigned i = 0; i < layer->locator_count && n < VB_MAX_META_AREAS; i++) {
         const vb_locator *l = &layer->locators[i];
-        /* as vhd_locator.c reads it: < 512 counts sectors, else bytes */
-        uint64_t space = l->data_space < VB_SECTOR ? (uint64_t)l->data_space * VB_SECTOR : l->data_space;
-        if (space != 0)
-            out[n++] = (vb_area){ l->data_offset, space, "parent locator data" };
+        if (l->space_bytes != 0)
+            out[n++] = (vb_area){ l->data_offset, l->space_bytes, "parent locator data" };
     }
     return n;
 }

@@ -162,18 +162,15 @@ static vb_status write_sectors(vb_layer *layer, uint64_t offset, const uint8_t *
     if (info->type == VB_DISK_FIXED)
         return vb_source_write(layer->file, offset, src, len);
     while (len > 0) {
-        uint32_t block = (uint32_t)(offset / info->block_size);
-        uint32_t in_block = (uint32_t)(offset % info->block_size);
-        size_t piece = info->block_size - in_block;
-        if (piece > len)
-            piece = len;
-        vb_status st = vb_bat_get(layer, block) == VB_BAT_UNUSED ? allocate_block(layer, block, in_block, src, piece)
-                                                                  : write_allocated(layer, block, in_block, src, piece);
+        vb_block_span s = vb_block_span_at(info, offset, len);
+        vb_status st = vb_bat_get(layer, s.block) == VB_BAT_UNUSED
+                           ? allocate_block(layer, s.block, s.in_block, src, s.len)
+                           : write_allocated(layer, s.block, s.in_block, src, s.len);
         if (st != VB_OK)
             return st;
-        offset += piece;
-        src += piece;
-        len -= piece;
+        offset += s.len;
+        src += s.len;
+        len -= s.len;
     }
     return VB_OK;
 }

@@ -74,8 +74,9 @@ vb_status fat_read_label(fat_volume *vol, vb_diag *diag);
  * "NO NAME" becomes empty. */
 void fat_set_label(fat_volume *vol, const char *raw11);
 
-/* fat_volume.c: mounts vol over dev (boot sector, label). */
-vb_status fat_mount(fat_volume *vol, vb_source *dev, vb_diag *diag);
+/* fat_volume.c: mounts vol over dev given its first 512 bytes (boot sector,
+ * then the label); VB_ERR_FS_NOT_RECOGNISED when it is no FAT boot sector. */
+vb_status fat_mount(fat_volume *vol, vb_source *dev, const uint8_t *sector, vb_diag *diag);
 /* Walks a core path from the root and fills *entry with what it names (the
  * root itself: a directory entry with first_cluster 0). Errors name the path. */
 vb_status fat_resolve(fat_volume *vol, const char *path, fat_entry *entry, vb_diag *diag);

@@ -27,8 +27,8 @@ static void add_short_part(char *out, size_t *len, const char *field, size_t n, 
         uint8_t c = (uint8_t)field[i];
         if (c >= 0x80)
             c = '?';
-        else if (lower && c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c + 0x20);
+        else if (lower)
+            c = (uint8_t)vb_ascii_lower((char)c);
         out[(*len)++] = (char)c;
     }
 }

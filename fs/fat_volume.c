@@ -3,17 +3,11 @@
 #include "fat_struct.h"
 #include "format/bytes.h"
 
-vb_status fat_mount(fat_volume *vol, vb_source *dev, vb_diag *diag)
+vb_status fat_mount(fat_volume *vol, vb_source *dev, const uint8_t *sector, vb_diag *diag)
 {
     vb_memset(vol, 0, sizeof(*vol));
     vol->dev = dev;
-    uint8_t sector[512];
-    if (dev->size < sizeof(sector))
-        return vb_fail(diag, VB_ERR_FS_NOT_RECOGNISED, "volume is smaller than one sector");
-    vb_status st = vb_source_read(dev, 0, sector, sizeof(sector));
-    if (st != VB_OK)
-        return vb_fail(diag, st, "cannot read the boot sector: %s", vb_status_message(st));
-    st = fat_parse_boot(vol, sector, diag);
+    vb_status st = fat_parse_boot(vol, sector, diag);
     if (st != VB_OK)
         return st;
     return fat_read_label(vol, diag);

@@ -184,8 +184,10 @@ vb_status ntfs_dir_lookup(ntfs_volume *vol, uint64_t dir_recno, const uint8_t *d
 /* Compares two UTF-16 names through the volume's upcase table: <0, 0, >0. */
 int ntfs_collate_names(const ntfs_volume *vol, const uint16_t *a, size_t alen, const uint8_t *b_le, size_t blen);
 
-/* ntfs_volume.c: mounts vol over dev (boot sector, $MFT, $UpCase, label). */
-vb_status ntfs_mount(ntfs_volume *vol, vb_source *dev, vb_diag *diag);
+/* ntfs_volume.c: mounts vol over dev given its first 512 bytes (boot
+ * sector, then $MFT, $UpCase, label); VB_ERR_FS_NOT_RECOGNISED when it is
+ * no NTFS boot sector. */
+vb_status ntfs_mount(ntfs_volume *vol, vb_source *dev, const uint8_t *sector, vb_diag *diag);
 /* Walks a core path from the root directory ("\\" is the root itself) and
  * leaves the base record it names in rec (vol->record_size bytes), its
  * number in *recno and whether it is a directory in *is_dir. Errors name

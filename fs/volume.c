@@ -20,11 +20,17 @@ vb_status vb_fs_probe(vb_source *vol, vb_fs **out, vb_diag *diag)
     if (!fs)
         return vb_fail(diag, VB_ERR_NO_MEMORY, "no memory to mount a volume");
     fs->dev = vol;
-    vb_status st = ntfs_mount(&fs->u.ntfs, vol, diag);
-    if (st == VB_OK) {
+    /* Both readers start from the boot sector: read it once. */
+    uint8_t sector[512];
+    vb_status st;
+    if (vol->size < sizeof(sector)) {
+        st = vb_fail(diag, VB_ERR_FS_NOT_RECOGNISED, "the volume is neither NTFS nor FAT (smaller than one sector)");
+    } else if ((st = vb_source_read(vol, 0, sector, sizeof(sector))) != VB_OK) {
+        vb_fail(diag, st, "cannot read the boot sector: %s", vb_status_message(st));
+    } else if ((st = ntfs_mount(&fs->u.ntfs, vol, sector, diag)) == VB_OK) {
         fs->type = VB_FS_NTFS;
     } else if (st == VB_ERR_FS_NOT_RECOGNISED) {
-        st = fat_mount(&fs->u.fat, vol, diag);
+        st = fat_mount(&fs->u.fat, vol, sector, diag);
         if (st == VB_OK)
             fs->type = fs->u.fat.bits == 12 ? VB_FS_FAT12 : fs->u.fat.bits == 16 ? VB_FS_FAT16 : VB_FS_FAT32;
         else if (st == VB_ERR_FS_NOT_RECOGNISED)

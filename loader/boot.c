@@ -13,6 +13,7 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
+#include "locate.h"
 #include "efi/efi_console.h"
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
@@ -29,12 +30,9 @@ struct attempt {
     vb_source overlay;          /* volatile mode only */
     bool has_overlay;
     efi_vdisk *vdisk;
-    efi_host_volume *home;      /* where the top VHD is looked for first */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
-    bool top_anywhere;          /* a bare path: other volumes too */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
-    char path[VB_PATH_MAX];     /* volume-absolute path of the top VHD */
-    char shown[VB_PATH_MAX + VB_CONFIG_VOLUME_MAX + 2]; /* path as shown in messages */
+    vb_vhd_place place;         /* where the top VHD is looked for, and its path */
 };
 
 /* Prints the error line for diag (or a fallback naming the file). */
@@ -43,7 +41,7 @@ static void report(const struct attempt *a, const vb_diag *diag)
     if (diag->text[0])
         efi_say("vhdboot: error: %s\n", diag->text);
     else
-        efi_say("vhdboot: error: %s: %s\n", a->shown, vb_status_message(diag->status));
+        efi_say("vhdboot: error: %s: %s\n", a->place.shown, vb_status_message(diag->status));
 }
 
 /* Releases what the attempt holds; returns false when the firmware keeps
@@ -51,7 +49,7 @@ static void report(const struct attempt *a, const vb_diag *diag)
 static bool cleanup(struct attempt *a)
 {
     if (a->vdisk && !efi_vdisk_uninstall(a->vdisk)) {
-        efi_say("vhdboot: error: %s: the firmware still uses the virtual disk; leaving it attached\n", a->shown);
+        efi_say("vhdboot: error: %s: the firmware still uses the virtual disk; leaving it attached\n", a->place.shown);
         return false;
     }
     if (a->has_overlay)
@@ -64,55 +62,6 @@ static bool cleanup(struct attempt *a)
     if (a->grown)
         efi_host_volume_refresh(a->grown);
     return true;
-}
-
-/* Appends the known volumes ("FAT32 'ESP', NTFS 'DATA'") to text (capacity cap). */
-static void list_volumes(char *text, int cap)
-{
-    int len = 0;
-    text[0] = '\0';
-    for (unsigned i = 0; i < efi_host_volume_count() && len < cap; i++) {
-        const efi_host_volume *v = efi_host_volume_at(i);
-        len += vb_format(text + len, cap - len, "%s%s '%s'", i ? ", " : "", vb_fs_type_name(v->type),
-                         v->label[0] ? v->label : v->partuuid);
-    }
-    if (!text[0])
-        vb_strlcpy(text, "none", (size_t)cap);
-}
-
-/* Works out where to look for the top VHD of entry (home volume, whether
- * other volumes may hold it) and its volume-absolute path. */
-static vb_status locate(struct attempt *a, EFI_HANDLE loader_device, const char *loader_path,
-                        const vb_boot_entry *entry, vb_diag *diag)
-{
-    if (entry->volume_kind == VB_VOLUME_SELF) {
-        /* the loader's own volume first, then every other one */
-        a->home = efi_host_volume_of_handle(loader_device);
-        a->top_anywhere = true;
-        if (entry->vhd[0] == '\\') {
-            vb_strlcpy(a->path, entry->vhd, sizeof a->path);
-        } else if (vb_path_resolve(loader_path, entry->vhd, a->path, sizeof a->path) != VB_OK) {
-            return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: bad path relative to %s", entry->vhd, loader_path);
-        }
-        vb_strlcpy(a->shown, a->path, sizeof a->shown);
-        return VB_OK;
-    }
-    vb_strlcpy(a->path, entry->vhd, sizeof a->path);
-    vb_format(a->shown, sizeof a->shown, "%s:%s", entry->volume, a->path);
-    if (a->path[0] != '\\')
-        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: path on another volume must start with '\\'", a->shown);
-    enum efi_volume_match how = entry->volume_kind == VB_VOLUME_LABEL ? EFI_VOLUME_BY_LABEL : EFI_VOLUME_BY_PARTUUID;
-    a->home = efi_host_volume_find(how, entry->volume);
-    a->top_anywhere = false;
-    if (!a->home) {
-        char known[256], unreadable[256];
-        list_volumes(known, sizeof known);
-        bool damaged = efi_host_unreadable_note(unreadable, sizeof unreadable) > 0;
-        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s: no NTFS or FAT volume with %s '%s' (volumes: %s%s%s)",
-                       a->shown, how == EFI_VOLUME_BY_LABEL ? "label" : "PARTUUID", entry->volume, known,
-                       damaged ? "; unreadable: " : "", unreadable);
-    }
-    return VB_OK;
 }
 
 /* Whether the top layer may need a new block when written (a fixed VHD or
@@ -132,15 +81,15 @@ static bool may_need_new_blocks(vb_chain *chain)
 static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *diag)
 {
     bool writable = entry->write == VB_WRITE_PERSISTENT || entry->write == VB_WRITE_PERSISTENT_OR_VOLATILE;
-    efi_host_opener_init(&a->opener, a->home, writable, a->top_anywhere);
-    vb_status st = vb_chain_open(&a->opener.opener, a->path, writable ? VB_OPEN_WRITABLE : 0, &a->chain, diag);
+    efi_host_opener_init(&a->opener, a->place.home, writable, a->place.anywhere);
+    vb_status st = vb_chain_open(&a->opener.opener, a->place.path, writable ? VB_OPEN_WRITABLE : 0, &a->chain, diag);
     if (st != VB_OK) {
         if (a->opener.detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
             *diag = a->opener.detail; /* the reader's own explanation is more telling */
         /* not found on the readable volumes (a bare path stops at the first
          * damaged directory): the file may be on an unreadable one */
         bool missing = st == VB_ERR_NOT_FOUND || st == VB_ERR_PARENT_NOT_FOUND ||
-                       (a->top_anywhere && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED));
+                       (a->place.anywhere && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED));
         char unreadable[256];
         size_t len = vb_strlen(diag->text);
         if (missing && efi_host_unreadable_note(unreadable, sizeof unreadable) > 0)
@@ -149,7 +98,7 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     }
     efi_say("vhdboot: opened chain of %u layer(s)\n", vb_chain_depth(a->chain));
 
-    efi_host_volume *top_volume = a->home;
+    efi_host_volume *top_volume = a->place.home;
     bool extent_mapped = true;
     efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
     if (writable && !extent_mapped)
@@ -158,7 +107,7 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     if (a->write == VB_WRITE_PERSISTENT_OR_VOLATILE) {
         a->write = VB_WRITE_PERSISTENT;
         if (extent_mapped && may_need_new_blocks(a->chain)) {
-            efi_say("vhdboot: %s: %s cannot grow the file; writes go to memory instead (volatile)\n", a->shown,
+            efi_say("vhdboot: %s: %s cannot grow the file; writes go to memory instead (volatile)\n", a->place.shown,
                     top_volume ? efi_host_volume_name(top_volume) : "the volume");
             a->write = VB_WRITE_VOLATILE;
         }
@@ -167,7 +116,7 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     if (a->write == VB_WRITE_VOLATILE) {
         st = vb_overlay_open(disk, &a->overlay);
         if (st != VB_OK)
-            return vb_fail(diag, st, "%s: cannot make the volatile overlay: %s", a->shown, vb_status_message(st));
+            return vb_fail(diag, st, "%s: cannot make the volatile overlay: %s", a->place.shown, vb_status_message(st));
         a->has_overlay = true;
         disk = &a->overlay;
     }
@@ -194,12 +143,12 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
     /* the host volumes are found once; a later attempt reuses them */
     if (efi_host_volume_count() == 0)
         efi_host_volumes_scan();
-    vb_status st = locate(a, loader_device, loader_path, entry, diag);
-    efi_say("vhdboot: opening %s\n", a->shown[0] ? a->shown : entry->vhd);
+    vb_status st = vb_locate(loader_device, loader_path, entry, &a->place, diag);
+    efi_say("vhdboot: opening %s\n", a->place.shown[0] ? a->place.shown : entry->vhd);
     if (st == VB_OK)
         st = attach(a, entry, diag);
     if (st == VB_OK)
-        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->shown, entry->efi, diag);
+        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->place.shown, entry->efi, diag);
     /* vb_chainload returns only on failure, so there is always something to report */
     report(a, diag);
     if (cleanup(a))

@@ -23,13 +23,9 @@ static bool is_space(char c)
 /* Whether s starts with the lowercase literal prefix, ignoring ASCII case. */
 static bool starts_nocase(const char *s, const char *prefix)
 {
-    for (; *prefix; s++, prefix++) {
-        char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != *prefix)
+    for (; *prefix; s++, prefix++)
+        if (vb_ascii_lower(*s) != *prefix)
             return false;
-    }
     return true;
 }
 

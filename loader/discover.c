@@ -5,11 +5,13 @@
 #include <efilib.h>
 #include "discover.h"
 #include "discover_list.h"
+#include "locate.h"
 #include "efi/efi_console.h"
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
 #include "format/bytes.h"
 #include "format/platform.h"
+#include "format/uuid.h"
 #include "format/vhd.h"
 
 #define MAX_FOUND 64u
@@ -146,51 +148,10 @@ unsigned vb_discover(vb_config *cfg, EFI_HANDLE loader_device)
     return added;
 }
 
-/* Formats 16 stored UUID bytes in stored order, 8-4-4-4-12 (as vhdtool info). */
-static void format_uuid(const uint8_t u[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned n = 0;
-    for (unsigned i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[n++] = '-';
-        out[n++] = hex[u[i] >> 4];
-        out[n++] = hex[u[i] & 15];
-    }
-    out[n] = '\0';
-}
-
-/* Works out where entry's top VHD is looked for, like a boot does: its home
- * volume, whether other volumes may hold it, and its volume-absolute path. */
-static vb_status locate(EFI_HANDLE loader_device, const char *loader_path, const vb_boot_entry *entry,
-                        efi_host_volume **home, bool *anywhere, char *path, size_t cap, vb_diag *diag)
-{
-    if (entry->volume_kind == VB_VOLUME_SELF) {
-        *home = efi_host_volume_of_handle(loader_device);
-        *anywhere = true;
-        if (entry->vhd[0] == '\\') {
-            vb_strlcpy(path, entry->vhd, cap);
-            return VB_OK;
-        }
-        if (vb_path_resolve(loader_path, entry->vhd, path, cap) != VB_OK)
-            return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: bad path relative to %s", entry->vhd, loader_path);
-        return VB_OK;
-    }
-    vb_strlcpy(path, entry->vhd, cap);
-    *anywhere = false;
-    *home = efi_host_volume_find(entry->volume_kind == VB_VOLUME_LABEL ? EFI_VOLUME_BY_LABEL : EFI_VOLUME_BY_PARTUUID,
-                                 entry->volume);
-    if (!*home)
-        return vb_fail(diag, VB_ERR_NOT_FOUND, "%s:%s: no NTFS or FAT volume with %s '%s'", entry->volume, entry->vhd,
-                       entry->volume_kind == VB_VOLUME_LABEL ? "label" : "PARTUUID", entry->volume);
-    return VB_OK;
-}
-
 void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, const vb_boot_entry *entry)
 {
-    char path[VB_PATH_MAX], uuid[37];
-    efi_host_volume *home = NULL;
-    bool anywhere = false;
+    char uuid[VB_UUID_TEXT_SIZE];
+    vb_vhd_place place;
     vb_chain *chain = NULL;
     vb_diag diag = { 0 };
     efi_host_opener *opener = vb_alloc(sizeof *opener);
@@ -201,10 +162,10 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
     }
     if (efi_host_volume_count() == 0)
         efi_host_volumes_scan();
-    vb_status st = locate(loader_device, loader_path, entry, &home, &anywhere, path, sizeof path, &diag);
+    vb_status st = vb_locate(loader_device, loader_path, entry, &place, &diag);
     if (st == VB_OK) {
-        efi_host_opener_init(opener, home, false, anywhere);
-        st = vb_chain_open(&opener->opener, path, 0, &chain, &diag);
+        efi_host_opener_init(opener, place.home, false, place.anywhere);
+        st = vb_chain_open(&opener->opener, place.path, 0, &chain, &diag);
         if (st != VB_OK && opener->detail.text[0] && (st == VB_ERR_FS_CORRUPT || st == VB_ERR_FS_UNSUPPORTED))
             diag = opener->detail;
     }
@@ -218,12 +179,12 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
                 top ? ", on " : "", top ? efi_host_volume_name(top) : "");
         for (unsigned i = 0; i < vb_chain_depth(chain); i++) {
             const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
-            format_uuid(info->uuid, uuid);
+            vb_uuid_text(info->uuid, VB_UUID_STORED, uuid);
             const char *type = info->type == VB_DISK_FIXED ? "fixed" : info->type == VB_DISK_DYNAMIC ? "dynamic" : "differencing";
             efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
                     (unsigned long long)(info->disk_size >> 20), uuid);
             if (info->type == VB_DISK_DIFF) {
-                format_uuid(info->parent_uuid, uuid);
+                vb_uuid_text(info->parent_uuid, VB_UUID_STORED, uuid);
                 efi_say("    parent UUID %s\n", uuid);
             }
         }

@@ -5,27 +5,13 @@
 #include "format/platform.h"
 #include "format/vhd.h"
 
-/* ASCII lowercase of c. */
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive ordering of two strings: <0, 0, >0. */
-static int compare_nocase(const char *a, const char *b)
-{
-    for (; *a && lower(*a) == lower(*b); a++, b++)
-        ;
-    return (unsigned char)lower(*a) - (unsigned char)lower(*b);
-}
-
 bool vb_discover_is_vhd_name(const char *name)
 {
     size_t n = vb_strlen(name);
     if (n < 5)
         return false;
     const char *ext = name + n - 4;
-    return ext[0] == '.' && lower(ext[1]) == 'v' && lower(ext[2]) == 'h' && lower(ext[3]) == 'd';
+    return ext[0] == '.' && vb_ascii_lower(ext[1]) == 'v' && vb_ascii_lower(ext[2]) == 'h' && vb_ascii_lower(ext[3]) == 'd';
 }
 
 void vb_discover_mark_bases(const vb_found_vhd *found, unsigned count, bool *base)
@@ -87,8 +73,8 @@ static bool sorts_before(const vb_found_vhd *a, const vb_found_vhd *b)
 {
     if (a->volume_kind != b->volume_kind)
         return a->volume_kind == VB_VOLUME_SELF;
-    int c = compare_nocase(a->volume, b->volume);
-    return c != 0 ? c < 0 : compare_nocase(a->path, b->path) < 0;
+    int c = vb_ascii_casecmp(a->volume, b->volume);
+    return c != 0 ? c < 0 : vb_ascii_casecmp(a->path, b->path) < 0;
 }
 
 unsigned vb_discover_add(vb_config *cfg, const vb_found_vhd *found, unsigned count)

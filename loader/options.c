@@ -8,12 +8,6 @@ static bool is_blank(uint16_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Lowercases an ASCII letter, leaves anything else. */
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* Whether the UTF-8 word ends with the lowercase ASCII suffix, ignoring case. */
 static bool ends_with(const char *word, size_t len, const char *suffix)
 {
@@ -21,7 +15,7 @@ static bool ends_with(const char *word, size_t len, const char *suffix)
     if (len < n)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (lower(word[len - n + i]) != suffix[i])
+        if (vb_ascii_lower(word[len - n + i]) != suffix[i])
             return false;
     return true;
 }

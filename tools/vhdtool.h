@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "format/uuid.h"
 #include "format/vhd.h"
 
 /* Exit codes of every subcommand. */
@@ -104,12 +105,6 @@ const char *vt_human_size(uint64_t bytes, char *out, size_t cap);
 /* Fills uuid with 16 random bytes from /dev/urandom, marked as a version-4
  * GUID in Microsoft byte order. Returns false when /dev/urandom fails. */
 bool vt_random_uuid(uint8_t uuid[16]);
-/* Formats 16 stored bytes in stored order, grouped 8-4-4-4-12 like GUID
- * text (as vhdiinfo and QEMU print them) into out (at least 37 bytes). */
-void vt_format_uuid(const uint8_t uuid[16], char *out);
-/* Formats 16 stored bytes as Windows displays the GUID: the first three
- * fields read little-endian (out at least 37 bytes). */
-void vt_format_guid_windows(const uint8_t uuid[16], char *out);
 /* Seconds since 2000-01-01 00:00 UTC, the VHD timestamp of now. */
 uint32_t vt_vhd_timestamp_now(void);
 /* Whether a buffer holds only zero bytes. */

@@ -88,8 +88,8 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
            in->creator_version >> 16, in->creator_version & 0xffff, host_os_name(in->creator_host_os),
            in->creator_host_os);
     printf("timestamp:        %u (seconds since 2000-01-01)\n", in->timestamp);
-    vt_format_uuid(in->uuid, raw);
-    vt_format_guid_windows(in->uuid, guid);
+    vb_uuid_text(in->uuid, VB_UUID_STORED, raw);
+    vb_uuid_text(in->uuid, VB_UUID_GUID, guid);
     printf("uuid:             %s (Windows shows {%s})\n", raw, guid);
     printf("saved state:      %s\n", in->saved_state ? "yes" : "no");
     if (in->short_footer)
@@ -102,8 +102,8 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
         printf("allocated blocks: %u\n", in->allocated_blocks);
     }
     if (in->type == VB_DISK_DIFF) {
-        vt_format_uuid(in->parent_uuid, raw);
-        vt_format_guid_windows(in->parent_uuid, guid);
+        vb_uuid_text(in->parent_uuid, VB_UUID_STORED, raw);
+        vb_uuid_text(in->parent_uuid, VB_UUID_GUID, guid);
         printf("parent uuid:      %s (Windows shows {%s})\n", raw, guid);
         printf("parent timestamp: %u\n", in->parent_timestamp);
         printf("parent name:      %s\n", in->parent_name);
@@ -135,8 +135,8 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
 static void json_uuid(const char *key, const uint8_t uuid[16])
 {
     char guid[40], raw[40];
-    vt_format_uuid(uuid, raw);
-    vt_format_guid_windows(uuid, guid);
+    vb_uuid_text(uuid, VB_UUID_STORED, raw);
+    vb_uuid_text(uuid, VB_UUID_GUID, guid);
     printf("  \"%s\": \"%s\",\n  \"%s_windows\": \"%s\",\n", key, raw, key, guid);
 }
 

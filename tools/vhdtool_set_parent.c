@@ -43,12 +43,6 @@ struct new_locator {
     uint64_t offset;
 };
 
-/* Space of a locator entry in bytes: values below 512 count sectors. */
-static uint32_t space_in_bytes(uint32_t space)
-{
-    return space < VB_SECTOR ? space * VB_SECTOR : space;
-}
-
 /* Encodes the new data for the locator with this code; false for codes we
  * leave alone. *ok is false when encoding failed. */
 static bool encode_locator(const char code[4], const char *abs_path, const char *rel_path, const char *host_abs,
@@ -102,8 +96,8 @@ static int load_and_match(const char *child, const char *parent, uint8_t hdr[HEA
     vb_source_close(&pfile);
     if (memcmp(pi.uuid, ci.parent_uuid, 16) != 0) {
         char want[40], have[40];
-        vt_format_uuid(ci.parent_uuid, want);
-        vt_format_uuid(pi.uuid, have);
+        vb_uuid_text(ci.parent_uuid, VB_UUID_STORED, want);
+        vb_uuid_text(pi.uuid, VB_UUID_STORED, have);
         return vt_error("%s: refused: %s has UUID %s but %s expects parent UUID %s", child, parent, have,
                         child, want);
     }
@@ -194,7 +188,9 @@ static int run_set_parent(const vt_command *cmd, void *opts, int argc, char **ar
         if (!encode_locator(code, abs_path, rel_path, host_abs, l, &ok))
             continue;
         l->index = i;
-        l->space_bytes = space_in_bytes(vb_be32(e + 4));
+        uint64_t space = 0;
+        vb_locator_space_bytes(vb_be32(e + 4), &space); /* valid: the child opened */
+        l->space_bytes = (uint32_t)space;
         l->offset = vb_be64(e + 16);
         if (!ok)
             rc = vt_error("%s: cannot encode the %s path for %s", child, code, parent);

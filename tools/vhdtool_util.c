@@ -119,20 +119,6 @@ bool vt_random_uuid(uint8_t uuid[16])
     return true;
 }
 
-void vt_format_uuid(const uint8_t u[16], char *out)
-{
-    sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-            u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
-            u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-void vt_format_guid_windows(const uint8_t u[16], char *out)
-{
-    sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-            u[3], u[2], u[1], u[0], u[5], u[4], u[7], u[6],
-            u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
 uint32_t vt_vhd_timestamp_now(void)
 {
     time_t now = time(NULL);

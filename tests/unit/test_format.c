@@ -1,5 +1,6 @@
 /* Unit tests: the core's formatter (format/diag.c) against the host's
- * vsnprintf, over every flag set, widths, precisions, length modifiers and
+ * vsnprintf, and UUID text (format/uuid.c). The formatter is compared
+ * over every flag set, widths, precisions, length modifiers and
  * conversions vb_vformat supports, plus cutting at the buffer's end. */
 #include <limits.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <sys/types.h>
 #include <cmocka.h>
 #include "format/diag.h"
+#include "format/uuid.h"
 
 static unsigned compared; /* format/value pairs checked, printed at the end */
 
@@ -194,6 +196,20 @@ static void test_fail(void **state)
     assert_int_equal(vb_fail(NULL, VB_ERR_IO, "%d", 1), VB_ERR_IO);
 }
 
+/* UUID text in both orders: stored bytes 00 11 22 ... ff. */
+static void test_uuid_text(void **state)
+{
+    (void)state;
+    uint8_t u[16];
+    char text[VB_UUID_TEXT_SIZE];
+    for (unsigned i = 0; i < 16; i++)
+        u[i] = (uint8_t)(i * 0x11);
+    vb_uuid_text(u, VB_UUID_STORED, text);
+    assert_string_equal(text, "00112233-4455-6677-8899-aabbccddeeff");
+    vb_uuid_text(u, VB_UUID_GUID, text);
+    assert_string_equal(text, "33221100-5544-7766-8899-aabbccddeeff");
+}
+
 /* Runs the formatter tests and prints how many format/value pairs were compared. */
 int main(void)
 {
@@ -203,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_zero_pad_negative),
         cmocka_unit_test(test_cut),
         cmocka_unit_test(test_fail),
+        cmocka_unit_test(test_uuid_text),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     printf("# %u formats compared with vsnprintf\n", compared);
