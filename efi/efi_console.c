@@ -1,4 +1,4 @@
-/* vhdboot: formatted console output (see console.h). */
+/* vhdboot: formatted console output (see efi_console.h). */
 #include <efi.h>
 #include <efilib.h>
 #include "efi_console.h"

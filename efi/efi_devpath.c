@@ -1,4 +1,4 @@
-/* vhdboot: device-path helpers (see devpath.h). */
+/* vhdboot: device-path helpers (see efi_devpath.h). */
 #include <efi.h>
 #include <stddef.h>
 #include <efilib.h>

@@ -1,4 +1,4 @@
-/* vhdboot: the chain opener over host volumes (see host_opener.h).
+/* vhdboot: the chain opener over host volumes (see efi_host_opener.h).
  *
  * Every file it opens is wrapped so that the opener knows, while the file is
  * open, which volume it came from (parents are looked for on their child's

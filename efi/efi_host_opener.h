@@ -1,4 +1,4 @@
-/* vhdboot: the chain opener over host volumes (see host_volumes.h).
+/* vhdboot: the chain opener over host volumes (see efi_host_volumes.h).
  *
  * The top file is looked for on a home volume first (and, when
  * top_anywhere is set, then on every other volume in scan order); each

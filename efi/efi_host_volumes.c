@@ -1,4 +1,4 @@
-/* vhdboot: host volumes found on the firmware's partitions (see host_volumes.h). */
+/* vhdboot: host volumes found on the firmware's partitions (see efi_host_volumes.h). */
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* vhdboot: the host volumes — every NTFS or FAT partition of every disk the
- * firmware exposes, read straight through the disk's BlockIO (see partitions.h)
+ * firmware exposes, read straight through the disk's BlockIO (see efi_partitions.h)
  * with the portable readers of fs/.
  *
  * The list is built once by efi_host_volumes_scan() (call it before any

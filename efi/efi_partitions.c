@@ -1,5 +1,5 @@
 /* vhdboot: partitions as block sources, read through the whole disk's
- * BlockIO where possible, else through the partition's DiskIO (see partitions.h). */
+ * BlockIO where possible, else through the partition's DiskIO (see efi_partitions.h). */
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* vhdboot: EFI_BLOCK_IO_PROTOCOL over a block source (see vdisk.h). */
+/* vhdboot: EFI_BLOCK_IO_PROTOCOL over a block source (see efi_vdisk.h). */
 #include <efi.h>
 #include <efilib.h>
 #include <stddef.h>
