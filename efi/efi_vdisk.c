@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include "efi_vdisk.h"
 #include "efi_status.h"
+#include "efi_trace.h"
 #include "format/platform.h"
 
 #define VDISK_BLOCK 512u
@@ -15,6 +16,7 @@ struct efi_vdisk {
     EFI_DEVICE_PATH *path;     /* pool memory */
     EFI_HANDLE handle;
     vb_source *disk;
+    efi_trace *trace;          /* NULL unless the requests are traced */
 };
 
 /* Vendor hardware node + end node appended to the host partition's path. */
@@ -44,6 +46,20 @@ static EFI_STATUS check_request(struct efi_vdisk *d, UINT32 media_id, EFI_LBA lb
     return EFI_SUCCESS;
 }
 
+/* Traces one request (when tracing) and returns its status. */
+static EFI_STATUS traced(struct efi_vdisk *d, const char *op, EFI_LBA lba, UINTN size, EFI_STATUS st)
+{
+    if (d->trace) {
+        if (size % VDISK_BLOCK == 0)
+            efi_trace_say(d->trace, "%s lba %llu blocks %llu: %s", op, (unsigned long long)lba,
+                          (unsigned long long)(size / VDISK_BLOCK), efi_status_text(st));
+        else
+            efi_trace_say(d->trace, "%s lba %llu bytes %llu: %s", op, (unsigned long long)lba,
+                          (unsigned long long)size, efi_status_text(st));
+    }
+    return st;
+}
+
 static EFI_STATUS EFIAPI vdisk_reset(EFI_BLOCK_IO_PROTOCOL *this, BOOLEAN extended)
 {
     (void)this;
@@ -59,9 +75,9 @@ static EFI_STATUS EFIAPI vdisk_read(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_id
         return EFI_INVALID_PARAMETER;
     struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
     EFI_STATUS st = check_request(d, media_id, lba, size, buf);
-    if (st != EFI_SUCCESS || size == 0)
-        return st;
-    return efi_block_io_status(vb_source_read(d->disk, lba * VDISK_BLOCK, buf, size));
+    if (st == EFI_SUCCESS && size != 0)
+        st = efi_block_io_status(vb_source_read(d->disk, lba * VDISK_BLOCK, buf, size));
+    return traced(d, "read", lba, size, st);
 }
 
 /* BlockIO WriteBlocks: writes whole blocks unless the disk is read-only. */
@@ -72,11 +88,11 @@ static EFI_STATUS EFIAPI vdisk_write(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_i
         return EFI_INVALID_PARAMETER;
     struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
     if (media_id == d->media.MediaId && d->media.ReadOnly)
-        return EFI_WRITE_PROTECTED;
+        return traced(d, "write", lba, size, EFI_WRITE_PROTECTED);
     EFI_STATUS st = check_request(d, media_id, lba, size, buf);
-    if (st != EFI_SUCCESS || size == 0)
-        return st;
-    return efi_block_io_status(vb_source_write(d->disk, lba * VDISK_BLOCK, buf, size));
+    if (st == EFI_SUCCESS && size != 0)
+        st = efi_block_io_status(vb_source_write(d->disk, lba * VDISK_BLOCK, buf, size));
+    return traced(d, "write", lba, size, st);
 }
 
 /* BlockIO FlushBlocks: makes written data durable in the host file. */
@@ -85,9 +101,10 @@ static EFI_STATUS EFIAPI vdisk_flush(EFI_BLOCK_IO_PROTOCOL *this)
     if (!this)
         return EFI_INVALID_PARAMETER;
     struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
-    if (d->media.ReadOnly)
-        return EFI_SUCCESS;
-    return efi_block_io_status(vb_source_flush(d->disk));
+    EFI_STATUS st = d->media.ReadOnly ? EFI_SUCCESS : efi_block_io_status(vb_source_flush(d->disk));
+    if (d->trace)
+        efi_trace_say(d->trace, "flush: %s", efi_status_text(st));
+    return st;
 }
 
 /* Builds host_path + vendor node; returns pool memory or NULL. */
@@ -107,7 +124,7 @@ static EFI_DEVICE_PATH *build_path(const EFI_DEVICE_PATH *host_path, const uint8
 }
 
 vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
-                            bool read_only, efi_vdisk **out, vb_diag *diag)
+                            bool read_only, efi_trace *trace, efi_vdisk **out, vb_diag *diag)
 {
     static UINT32 next_media_id = 0x76680001; /* distinct per install */
     if (disk->size < VDISK_BLOCK || disk->size % VDISK_BLOCK != 0)
@@ -117,6 +134,7 @@ vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_D
     if (!d)
         return vb_fail(diag, VB_ERR_NO_MEMORY, "out of memory for the virtual disk");
     d->disk = disk;
+    d->trace = trace;
     d->media.MediaId = next_media_id++;
     d->media.RemovableMedia = FALSE;
     d->media.MediaPresent = TRUE;
@@ -161,6 +179,11 @@ EFI_HANDLE efi_vdisk_handle(const efi_vdisk *vdisk)
 EFI_DEVICE_PATH *efi_vdisk_device_path(const efi_vdisk *vdisk)
 {
     return vdisk->path;
+}
+
+void efi_vdisk_stop_trace(efi_vdisk *vdisk)
+{
+    vdisk->trace = NULL;
 }
 
 bool efi_vdisk_uninstall(efi_vdisk *vdisk)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "format/diag.h"
 #include "format/source.h"
+#include "efi_trace.h"
 
 /* The project's vendor GUID: the virtual disk's device path is the host
  * partition's path + HW_VENDOR_DP(VB_VDISK_GUID, VHD UUID as 16 bytes of data). */
@@ -19,9 +20,14 @@ typedef struct efi_vdisk efi_vdisk;
 /* Publishes disk (size a multiple of 512) on a new handle whose device path
  * is host_path (may be NULL) + the vendor node carrying uuid, then connects
  * drivers recursively. disk must stay open until efi_vdisk_uninstall
- * succeeds. read_only makes WriteBlocks return EFI_WRITE_PROTECTED. */
+ * succeeds. read_only makes WriteBlocks return EFI_WRITE_PROTECTED. With a
+ * trace (may be NULL), every ReadBlocks, WriteBlocks and FlushBlocks call
+ * from then on is traced (request and status), the drivers' first reads
+ * included; the trace must outlive the disk or efi_vdisk_stop_trace. */
 vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
-                            bool read_only, efi_vdisk **out, vb_diag *diag);
+                            bool read_only, efi_trace *trace, efi_vdisk **out, vb_diag *diag);
+/* Stops tracing the disk's requests (its trace may then be stopped). */
+void efi_vdisk_stop_trace(efi_vdisk *vdisk);
 EFI_HANDLE efi_vdisk_handle(const efi_vdisk *vdisk);
 EFI_DEVICE_PATH *efi_vdisk_device_path(const efi_vdisk *vdisk);
 /* Disconnects the drivers and removes the protocols, then frees the vdisk.

@@ -13,6 +13,7 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
+#include "conf_file.h"
 #include "locate.h"
 #include "efi/efi_console.h"
 #include "efi/efi_host_opener.h"
@@ -30,6 +31,8 @@ struct attempt {
     vb_source overlay;          /* volatile mode only */
     bool has_overlay;
     efi_vdisk *vdisk;
+    efi_trace *trace;           /* the entry's `trace`, NULL when off */
+    efi_host_volume *trace_volume; /* the volume trace.log was written to */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
     vb_vhd_place place;         /* where the top VHD is looked for, and its path */
@@ -48,6 +51,13 @@ static void report(const struct attempt *a, const vb_diag *diag)
  * the disk, in which case the chain (and *a) must stay alive under it. */
 static bool cleanup(struct attempt *a)
 {
+    if (a->vdisk)
+        efi_vdisk_stop_trace(a->vdisk);
+    efi_trace_stop(a->trace);
+    a->trace = NULL;
+    /* trace.log grew through the firmware's FAT driver: our cached FAT is stale */
+    if (a->trace_volume)
+        efi_host_volume_refresh(a->trace_volume);
     if (a->vdisk && !efi_vdisk_uninstall(a->vdisk)) {
         efi_say("vhdboot: error: %s: the firmware still uses the virtual disk; leaving it attached\n", a->place.shown);
         return false;
@@ -122,11 +132,35 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     }
     const vb_vhd_info *info = vb_layer_info(vb_chain_layer(a->chain, 0));
     st = efi_vdisk_install(disk, info->uuid, top_volume ? top_volume->device_path : NULL,
-                           a->write == VB_WRITE_READONLY, &a->vdisk, diag);
+                           a->write == VB_WRITE_READONLY, a->trace, &a->vdisk, diag);
     if (st != VB_OK)
         return st;
     efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
             vb_write_mode_name(a->write));
+    return VB_OK;
+}
+
+/* Starts the trace the entry asks for (`trace console|file|on`): on the
+ * console and/or appended to trace.log next to the loader. Returns the status. */
+static vb_status start_trace(struct attempt *a, EFI_HANDLE loader_device, const char *loader_path,
+                             const vb_boot_entry *entry, vb_diag *diag)
+{
+    if (entry->trace == VB_TRACE_OFF || entry->trace == VB_TRACE_INHERIT)
+        return VB_OK;
+    bool to_file = entry->trace == VB_TRACE_FILE || entry->trace == VB_TRACE_ON;
+    char path[VB_PATH_MAX];
+    if (to_file && !vb_loader_folder_file(loader_path, VB_TRACE_NAME, path, sizeof path))
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: loader path too long for the trace file", loader_path);
+    vb_status st = efi_trace_start(entry->trace != VB_TRACE_FILE, loader_device, to_file ? path : NULL, &a->trace,
+                                   diag);
+    if (st != VB_OK)
+        return st;
+    if (to_file) {
+        a->trace_volume = efi_host_volume_of_handle(loader_device);
+        efi_say("vhdboot: tracing the disk's requests to %s\n", path);
+    }
+    efi_trace_say(a->trace, "vhdboot %s: entry '%s' (%s), VHD %s, write %s", VB_VERSION, entry->id, entry->title,
+                  a->place.shown, vb_write_mode_name(entry->write));
     return VB_OK;
 }
 
@@ -146,11 +180,15 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
     vb_status st = vb_locate(loader_device, loader_path, entry, &a->place, diag);
     efi_say("vhdboot: opening %s\n", a->place.shown[0] ? a->place.shown : entry->vhd);
     if (st == VB_OK)
+        st = start_trace(a, loader_device, loader_path, entry, diag);
+    if (st == VB_OK)
         st = attach(a, entry, diag);
     if (st == VB_OK)
-        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->place.shown, entry->efi, diag);
+        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->place.shown, entry->efi, a->trace, diag);
     /* vb_chainload returns only on failure, so there is always something to report */
     report(a, diag);
+    if (a->trace)
+        efi_trace_say(a->trace, "vhdboot: error: %s", diag->text[0] ? diag->text : vb_status_message(diag->status));
     if (cleanup(a))
         vb_free(a);
     vb_free(diag);

@@ -75,13 +75,15 @@ static bool file_exists(EFI_HANDLE volume, const CHAR16 *path)
 /* Loads path from volume through its device path and starts it. Returns only
  * on failure or when the image returned, with diag set. */
 static vb_status load_and_start(EFI_HANDLE parent, EFI_HANDLE volume, const CHAR16 *wide, const char *path,
-                                vb_diag *diag)
+                                efi_trace *trace, vb_diag *diag)
 {
     EFI_DEVICE_PATH *full = FileDevicePath(volume, (CHAR16 *)wide);
     EFI_HANDLE image = NULL;
     if (!full)
         return vb_fail(diag, VB_ERR_NO_MEMORY, "%s: out of memory for its device path", path);
     efi_say("vhdboot: starting %s\n", path);
+    if (trace)
+        efi_trace_say(trace, "LoadImage %s", path);
     EFI_STATUS st = BS->LoadImage(FALSE, parent, full, NULL, 0, &image);
     FreePool(full);
     if (st != EFI_SUCCESS) {
@@ -96,6 +98,8 @@ static vb_status load_and_start(EFI_HANDLE parent, EFI_HANDLE volume, const CHAR
     CHAR16 *exit_data = NULL;
     efi_say("vhdboot: ready in %llu ms\n", (unsigned long long)(vb_bli_elapsed_usec() / 1000));
     BS->SetWatchdogTimer(300, 0, 0, NULL);
+    if (trace)
+        efi_trace_say(trace, "StartImage %s: what follows is the inner boot manager's", path);
     st = BS->StartImage(image, &exit_size, &exit_data);
     BS->SetWatchdogTimer(0, 0, 0, NULL);
     if (exit_data)
@@ -105,7 +109,7 @@ static vb_status load_and_start(EFI_HANDLE parent, EFI_HANDLE volume, const CHAR
 }
 
 vb_status vb_chainload(EFI_HANDLE parent, const EFI_DEVICE_PATH *disk_path, const char *vhd_name,
-                       const char *efi_path, vb_diag *diag)
+                       const char *efi_path, efi_trace *trace, vb_diag *diag)
 {
     const char *defaults[] = { VB_DEFAULT_EFI_1, VB_DEFAULT_EFI_2 };
     const char *single[] = { efi_path };
@@ -120,7 +124,7 @@ vb_status vb_chainload(EFI_HANDLE parent, const EFI_DEVICE_PATH *disk_path, cons
             continue;
         for (UINTN v = 0; v < volume_count; v++)
             if (file_exists(volumes[v], wide))
-                return load_and_start(parent, volumes[v], wide, paths[p], diag);
+                return load_and_start(parent, volumes[v], wide, paths[p], trace, diag);
     }
     if (path_count == 1)
         return vb_fail(diag, VB_ERR_NOT_FOUND, "no boot file found on %s (tried %s)", vhd_name, paths[0]);

@@ -8,18 +8,17 @@
 #include "format/platform.h"
 #include "format/vhd.h"
 
-/* Writes the path of vhdboot.conf in the folder of loader_path into out. */
-static bool conf_path(const char *loader_path, char *out, size_t cap)
+bool vb_loader_folder_file(const char *loader_path, const char *name, char *out, size_t cap)
 {
     size_t len = vb_strlen(loader_path), cut = 0;
     for (size_t i = 0; i < len; i++)
         if (loader_path[i] == '\\')
             cut = i;
-    if (cut + 1 + sizeof VB_CONF_NAME > cap)
+    if (cut + 2 + vb_strlen(name) > cap)
         return false;
     vb_memcpy(out, loader_path, cut);
     out[cut] = '\\';
-    vb_strlcpy(out + cut + 1, VB_CONF_NAME, cap - cut - 1);
+    vb_strlcpy(out + cut + 1, name, cap - cut - 1);
     return true;
 }
 
@@ -29,7 +28,7 @@ vb_status vb_conf_file_load(EFI_HANDLE loader_device, const char *loader_path, v
     EFI_FILE_HANDLE root;
     efi_file_opener opener;
     vb_source file = { 0 };
-    if (!conf_path(loader_path, path, sizeof path))
+    if (!vb_loader_folder_file(loader_path, VB_CONF_NAME, path, sizeof path))
         return vb_fail(diag, VB_ERR_INVALID_ARG, "%s: loader path too long", loader_path);
     vb_status st = efi_volume_open_root(loader_device, &root, diag);
     if (st != VB_OK)

@@ -146,6 +146,29 @@ const char *vb_write_mode_name(enum vb_write_mode mode)
     }
 }
 
+const char *vb_trace_mode_name(enum vb_trace_mode mode)
+{
+    switch (mode) {
+    case VB_TRACE_OFF:
+        return "off";
+    case VB_TRACE_CONSOLE:
+        return "console";
+    case VB_TRACE_FILE:
+        return "file";
+    case VB_TRACE_ON:
+        return "on";
+    default:
+        return "inherit";
+    }
+}
+
+enum vb_trace_mode vb_config_trace(const vb_config *cfg, const vb_boot_entry *entry)
+{
+    if (entry->trace != VB_TRACE_INHERIT)
+        return entry->trace;
+    return cfg->trace == VB_TRACE_INHERIT ? VB_TRACE_OFF : cfg->trace;
+}
+
 /* Parses a decimal number of seconds; returns false if not a plain number in range. */
 static bool parse_seconds(const char *s, unsigned *out)
 {
@@ -293,12 +316,27 @@ static vb_status apply_write(struct parser *p, const char *value)
     return VB_OK;
 }
 
+/* Applies `trace MODE` to the current entry, or to the configuration
+ * before the first entry; returns the status. */
+static vb_status apply_trace(struct parser *p, const char *value)
+{
+    static const enum vb_trace_mode modes[] = { VB_TRACE_OFF, VB_TRACE_CONSOLE, VB_TRACE_FILE, VB_TRACE_ON };
+    for (unsigned i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        if (vb_ascii_caseeq(value, vb_trace_mode_name(modes[i]))) {
+            *(p->entry ? &p->entry->trace : &p->cfg->trace) = modes[i];
+            return VB_OK;
+        }
+    }
+    return line_error(p, p->line, "bad trace mode (off, console, file or on):", value);
+}
+
 /* Where a keyword may stand and how often. */
 enum scope {
     GLOBAL_ONCE,   /* outside entries (anywhere), at most once */
     GLOBAL_MANY,   /* anywhere, repeatable */
     ENTRY_START,   /* starts an entry */
     ENTRY_ONCE,    /* inside an entry, at most once per entry */
+    EITHER_ONCE,   /* before the first entry: global, once; inside one: the entry's, once per entry */
 };
 
 /* Every keyword of vhdboot.conf (config.h describes them). */
@@ -316,6 +354,7 @@ static const struct keyword {
     { "vhd", ENTRY_ONCE, apply_vhd },
     { "efi", ENTRY_ONCE, apply_efi },
     { "write", ENTRY_ONCE, apply_write },
+    { "trace", EITHER_ONCE, apply_trace },
 };
 _Static_assert(sizeof keywords / sizeof keywords[0] <= sizeof ((struct parser *)0)->first_line /
                                                        sizeof ((struct parser *)0)->first_line[0],
@@ -333,10 +372,11 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
     const struct keyword *k = &keywords[i];
     if (!*value)
         return line_error(p, p->line, "missing value for", keyword);
-    if (k->scope == GLOBAL_ONCE && p->first_line[i])
+    enum scope scope = k->scope == EITHER_ONCE ? (p->entry ? ENTRY_ONCE : GLOBAL_ONCE) : k->scope;
+    if (scope == GLOBAL_ONCE && p->first_line[i])
         return vb_fail(p->diag, VB_ERR_CONFIG, "%s: line %u: '%s' given twice (first on line %u)", p->name,
                        p->line, k->name, p->first_line[i]);
-    if (k->scope == ENTRY_ONCE) {
+    if (scope == ENTRY_ONCE) {
         if (!p->entry)
             return line_error(p, p->line, "keyword outside an entry:", keyword);
         if (p->entry_seen & (1u << i))
@@ -346,9 +386,9 @@ static vb_status apply(struct parser *p, const char *keyword, const char *value)
     vb_status st = k->apply(p, value);
     if (st != VB_OK)
         return st;
-    if (k->scope == GLOBAL_ONCE)
+    if (scope == GLOBAL_ONCE)
         p->first_line[i] = p->line;
-    if (k->scope == ENTRY_ONCE)
+    if (scope == ENTRY_ONCE)
         p->entry_seen |= 1u << i;
     return VB_OK;
 }
@@ -393,6 +433,7 @@ vb_status vb_config_parse(const char *text, size_t len, const char *name, vb_con
     p.cfg = cfg;
     p.diag = diag;
     cfg->timeout = VB_CONFIG_DEFAULT_TIMEOUT;
+    cfg->trace = VB_TRACE_OFF;
 
     if (len >= 3 && (uint8_t)text[0] == 0xef && (uint8_t)text[1] == 0xbb && (uint8_t)text[2] == 0xbf) {
         text += 3;
@@ -446,5 +487,6 @@ vb_status vb_config_single(const char *spec, vb_config *cfg, vb_diag *diag)
     e->write = VB_WRITE_PERSISTENT;
     cfg->count = 1;
     cfg->timeout = 0;
+    cfg->trace = VB_TRACE_OFF;
     return VB_OK;
 }

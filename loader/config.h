@@ -5,6 +5,13 @@
  * File format (UTF-8, optional BOM, LF or CRLF, '#' starts a comment):
  *   timeout N            seconds before the default entry boots (0 = at once)
  *   default ID           the entry booted when the countdown ends
+ *   trace MODE           off | console | file | on: log every BlockIO request
+ *                        to the virtual disk (read/write/flush, LBA, blocks,
+ *                        status) on the console, in trace.log next to the
+ *                        loader (appended, flushed line by line), or both
+ *                        (on). Before the first entry: every entry's
+ *                        default (off when absent); inside an entry: that
+ *                        entry's.
  *   entry ID             starts an entry; the lines after it belong to it
  *     title TEXT         what the menu shows (default: the ID)
  *     vhd PATH           the VHD: \path on the loader's volume (a path
@@ -50,6 +57,10 @@
  * and sits where the file cannot grow (NTFS): then volatile, said at boot. */
 enum vb_write_mode { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY, VB_WRITE_PERSISTENT_OR_VOLATILE };
 
+/* `trace`: where the virtual disk's requests are logged. INHERIT: an
+ * entry without its own `trace` (the configuration's value applies). */
+enum vb_trace_mode { VB_TRACE_INHERIT, VB_TRACE_OFF, VB_TRACE_CONSOLE, VB_TRACE_FILE, VB_TRACE_ON };
+
 /* Which volume holds the VHD. */
 enum vb_volume_kind { VB_VOLUME_SELF, VB_VOLUME_LABEL, VB_VOLUME_PARTUUID };
 
@@ -61,6 +72,7 @@ typedef struct vb_boot_entry {
     char vhd[VB_CONFIG_PATH_MAX];        /* '\' separated; relative = from the loader's folder */
     char efi[VB_CONFIG_PATH_MAX];        /* empty = the defaults */
     enum vb_write_mode write;
+    enum vb_trace_mode trace;            /* INHERIT unless the entry says `trace` */
     unsigned line;                       /* line of the `entry` keyword (0 for load options) */
     /* discovered entries only */
     char detail[VB_CONFIG_DETAIL_MAX];   /* e.g. "16 MiB dynamic, 2 layers"; shown after the title */
@@ -73,6 +85,7 @@ typedef struct vb_config {
     unsigned count;
     vb_boot_entry entries[VB_CONFIG_MAX_ENTRIES];
     bool discover;                       /* `discover on` */
+    enum vb_trace_mode trace;            /* `trace` before the first entry (OFF by default) */
     char default_id[VB_CONFIG_ID_MAX];   /* the `default` value ("" when none) */
     unsigned discover_path_count;        /* 0 = the default folders */
     char discover_paths[VB_CONFIG_DISCOVER_PATHS_MAX][VB_CONFIG_DISCOVER_PATH_LEN];
@@ -96,6 +109,13 @@ vb_status vb_config_set_vhd(vb_boot_entry *entry, const char *value, const char 
 
 /* Index of the entry whose id is id, or -1. */
 int vb_config_find(const vb_config *cfg, const char *id);
+
+/* The trace mode in effect for entry: its own, else the configuration's. */
+enum vb_trace_mode vb_config_trace(const vb_config *cfg, const vb_boot_entry *entry);
+
+/* The text of a trace mode: "off", "console", "file" or "on" ("inherit"
+ * for VB_TRACE_INHERIT). */
+const char *vb_trace_mode_name(enum vb_trace_mode mode);
 
 /* The text of a write mode: "persistent", "volatile", "readonly" or
  * "persistent-or-volatile". */

@@ -166,6 +166,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
         if (choice < 0)
             break;
         vb_bli_selected(chosen->id);
+        chosen->trace = vb_config_trace(cfg, chosen);
         vb_boot(image, loaded->DeviceHandle, loader_path, chosen);
         efi_say("vhdboot: returning to menu\n");
         /* after a failure, wait for the user, below the error message */

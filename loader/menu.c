@@ -202,8 +202,10 @@ static void edit_efi_path(vb_boot_entry *entry)
 static bool edit(struct view *v, vb_boot_entry *entry)
 {
     static const enum vb_write_mode modes[] = { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY };
+    static const enum vb_trace_mode traces[] = { VB_TRACE_OFF, VB_TRACE_CONSOLE, VB_TRACE_FILE, VB_TRACE_ON };
     EFI_INPUT_KEY key;
     char text[LINE_MAX];
+    entry->trace = vb_config_trace(v->m->cfg, entry);
     for (;;) {
         ST->ConOut->ClearScreen(ST->ConOut);
         efi_say("\n");
@@ -214,8 +216,11 @@ static bool edit(struct view *v, vb_boot_entry *entry)
         put_line(v, text, false);
         vb_format(text, sizeof text, "  efi path:   %s", entry->efi[0] ? entry->efi : "(default: \\EFI\\BOOT\\BOOTX64.EFI, then Windows)");
         put_line(v, text, false);
+        vb_format(text, sizeof text, "  trace:      %s (the disk's requests: off, console, file trace.log, on = both)",
+                  vb_trace_mode_name(entry->trace));
+        put_line(v, text, false);
         put_line(v, "", false);
-        put_line(v, "w next write mode, f type the efi path, Enter boot, Esc back", false);
+        put_line(v, "w next write mode, f type the efi path, t next trace mode, Enter boot, Esc back", false);
         wait_any_key(&key);
         if (key.ScanCode == SCAN_ESC)
             return false;
@@ -228,6 +233,11 @@ static bool edit(struct view *v, vb_boot_entry *entry)
             entry->write = modes[i >= 2 ? 0 : i + 1];
         } else if (key.UnicodeChar == L'f' || key.UnicodeChar == L'F') {
             edit_efi_path(entry);
+        } else if (key.UnicodeChar == L't' || key.UnicodeChar == L'T') {
+            unsigned i = 0;
+            while (i < 4 && traces[i] != entry->trace)
+                i++;
+            entry->trace = traces[i >= 3 ? 0 : i + 1];
         }
     }
 }

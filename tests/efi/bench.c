@@ -319,7 +319,7 @@ static void setup_vdisk(bench_case *c, efi_host_volume *vol, struct read_counter
     const vb_vhd_info *info = vb_layer_info(vb_chain_layer(c->chain, 0));
     c->t.read = block_read;
     c->t.size = disk->size;
-    if (efi_vdisk_install(disk, info->uuid, vol->device_path, true, &c->vdisk, &diag) != VB_OK) {
+    if (efi_vdisk_install(disk, info->uuid, vol->device_path, true, NULL, &c->vdisk, &diag) != VB_OK) {
         efi_say("BENCH: error: %s\n", diag.text);
         c->error = "cannot install the disk";
     } else if (BS->HandleProtocol(efi_vdisk_handle(c->vdisk), &BlockIoProtocol, (void **)&c->t.bio) != EFI_SUCCESS) {

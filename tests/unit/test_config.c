@@ -229,6 +229,33 @@ static size_t u16(const char *s, uint16_t *buf)
     return n;
 }
 
+/* `trace`: before the first entry it is every entry's default, inside an
+ * entry that entry's own; once each; only the four modes. */
+static void trace_keyword(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("entry a\nvhd \\a.vhd\n"), VB_OK);
+    assert_int_equal(cfg.trace, VB_TRACE_OFF);
+    assert_int_equal(vb_config_trace(&cfg, &cfg.entries[0]), VB_TRACE_OFF);
+
+    assert_int_equal(parse("trace File\nentry a\nvhd \\a.vhd\nentry b\nvhd \\b.vhd\ntrace console\n"
+                           "entry c\ntrace off\nvhd \\c.vhd\nentry d\nvhd \\d.vhd\ntrace on\n"), VB_OK);
+    assert_int_equal(cfg.trace, VB_TRACE_FILE);
+    assert_int_equal(cfg.entries[0].trace, VB_TRACE_INHERIT);
+    assert_int_equal(vb_config_trace(&cfg, &cfg.entries[0]), VB_TRACE_FILE);
+    assert_int_equal(vb_config_trace(&cfg, &cfg.entries[1]), VB_TRACE_CONSOLE);
+    assert_int_equal(vb_config_trace(&cfg, &cfg.entries[2]), VB_TRACE_OFF);
+    assert_int_equal(vb_config_trace(&cfg, &cfg.entries[3]), VB_TRACE_ON);
+    assert_string_equal(vb_trace_mode_name(VB_TRACE_ON), "on");
+
+    expect_error("trace on\ntrace off\nentry a\nvhd \\a.vhd\n", "line 2", "'trace' given twice (first on line 1)");
+    expect_error("entry a\nvhd \\a.vhd\ntrace on\ntrace file\n", "line 4", "'trace' given twice in entry 'a'");
+    expect_error("entry a\nvhd \\a.vhd\ntrace verbose\n", "line 3", "bad trace mode");
+    expect_error("trace\nentry a\nvhd \\a.vhd\n", "line 1", "missing value for 'trace'");
+    /* the entry's own trace does not count against the global one */
+    assert_int_equal(parse("trace on\nentry a\nvhd \\a.vhd\ntrace off\nentry b\nvhd \\b.vhd\ntrace off\n"), VB_OK);
+}
+
 static void options_paths(void **state)
 {
     (void)state;
@@ -296,6 +323,7 @@ int main(void)
         cmocka_unit_test(too_many_entries),
         cmocka_unit_test(single_entry_from_options),
         cmocka_unit_test(write_mode_names),
+        cmocka_unit_test(trace_keyword),
         cmocka_unit_test(options_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
