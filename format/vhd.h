@@ -1,14 +1,29 @@
 /* vhdboot: public API of the VHD core — layers, chains, creation.
  *
- * Layout of format/ (one concern per file):
- *   vhd_struct.h   packed on-disk structs with offset asserts
- *   vhd_footer.c   footer parse/validate/checksum/size rule, header parse
- *   vhd_chs.c      CHS geometry (spec algorithm)
- *   vhd_layer.c    one VHD file as a block source (read coalescing, BAT, bitmaps)
- *   vhd_write.c    writes and crash-consistent block allocation
- *   vhd_locator.c  parent locator decoding, lexical path resolution
- *   vhd_chain.c    opening a file and its whole parent chain
- *   vhd_create.c   creating fixed/dynamic/differencing images
+ * Layout of format/ (one concern per file; tests/host/layout.sh checks that
+ * this list names exactly the files there):
+ *   vhd.h                  this API
+ *   vhd_struct.h           packed on-disk structs with offset asserts
+ *   vhd_internal.h         helpers shared by the vhd_*.c files (checksum, header parse)
+ *   vhd_layer_internal.h   the layer object, BAT and bitmap helpers, block spans
+ *   vhd_footer.c           footer parse/validate/checksum/size rule, header parse
+ *   vhd_chs.c              CHS geometry (the VHD specification's algorithm)
+ *   vhd_layer.c            one VHD file as a block source (read coalescing, BAT, bitmaps)
+ *   vhd_write.c            writes and crash-consistent block allocation
+ *   vhd_check.c            structural validation of one layer (vhdtool check)
+ *   vhd_overlap.c          metadata and block areas that must not overlap
+ *   vhd_locator.c          parent locator decoding, lexical path resolution
+ *   vhd_chain_candidates.c which parent files a differencing layer tries, in order
+ *   vhd_chain.c            opening a file and its whole parent chain
+ *   vhd_create.c           creating fixed/dynamic/differencing images
+ *   overlay.h, overlay.c   the volatile mode's RAM overlay over a block source
+ *   source.h, source.c     the block source interface every layer implements
+ *   bytes.h, bytes.c       endian access, memory and ASCII string helpers
+ *   diag.h, diag.c         the diagnostic and its printf-subset formatter
+ *   status.h, status.c     the status enum and its messages
+ *   utf.h, utf.c           UTF-8 / UTF-16 conversion
+ *   uuid.h, uuid.c         UUIDs as text
+ *   platform.h             hooks the platform provides (allocation)
  *
  * Paths inside the core are UTF-8, volume-absolute, with '\' separators,
  * e.g. "\vms\lab\child.vhd". The platform's opener maps them to real files. */
@@ -119,7 +134,11 @@ vb_geometry vb_chs_to_store(uint64_t size);
  * or past the CHS maximum are only rounded to a sector). vhdtool creates disks
  * of such sizes by default so that geometry-based readers agree on the size. */
 uint64_t vb_chs_round_up(uint64_t size);
-/* Disk size from a footer by the creator rule (see vhd-format.md). */
+/* Disk size from a footer by the creator rule (QEMU's since 10.0): images
+ * whose creator is Virtual PC ("vpc ") or QEMU ("qemu") expose the CHS
+ * product cylinders x heads x sectors x 512, unless the geometry is the
+ * maximum 65535/16/255; every other creator (Hyper-V, Disk2vhd, vhdboot's
+ * "vhdb", ...) exposes the footer's current size. */
 uint64_t vb_footer_disk_size(const uint8_t footer[512]);
 /* Parses and validates a 512-byte footer; name for messages. */
 vb_status vb_footer_parse(const uint8_t footer[512], const char *name, vb_vhd_info *info, vb_diag *diag);

@@ -1,7 +1,8 @@
 /* vhdboot: NTFS on-disk structures (little-endian, packed, byte arrays only).
  *
  * Multi-byte fields are byte arrays read with vb_le16/32/64 (format/bytes.h).
- * Every offset is asserted; see /work/shared/docs/ntfs.md for the layout. */
+ * Every offset is asserted; the layout is described in ../shared/docs/ntfs.md
+ * (next to the repository). */
 #ifndef VB_NTFS_STRUCT_H
 #define VB_NTFS_STRUCT_H
 

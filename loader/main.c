@@ -106,9 +106,9 @@ static void show_info(void *ctx, const vb_boot_entry *entry)
     vb_discover_show_chain(c->device, c->loader_path, entry);
 }
 
-/* gnu-efi's crt0 calls efi_main with the System V convention: no EFIAPI here. */
-/* Gives the user up to `seconds` to read an error before returning to the
- * firmware (which may clear the screen); any key ends the wait. */
+/* Used when the configuration cannot be loaded: gives the user up to
+ * `seconds` to read the error before efi_main returns to the firmware (which
+ * may clear the screen or boot the next option); any key ends the wait. */
 static void pause_for_error(unsigned seconds)
 {
     EFI_EVENT timer = NULL;
@@ -125,6 +125,10 @@ static void pause_for_error(unsigned seconds)
     BS->CloseEvent(timer);
 }
 
+/* The loader's entry point: configuration, menu, boot, back to the menu;
+ * returns to the firmware when the user leaves the menu (Esc) or the
+ * configuration is unusable. gnu-efi's crt0 calls it with the System V
+ * convention: no EFIAPI here. */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
     EFI_LOADED_IMAGE *loaded = NULL;

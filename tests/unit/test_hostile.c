@@ -1,4 +1,4 @@
-/* Unit tests: hostile VHD files. Each check of vhd-format.md "Validation
+/* Unit tests: hostile VHD files. Each check of ../shared/docs/vhd-format.md "Validation
  * against hostile files" has a crafted image expecting its specific status,
  * with the file name in the message. Images start from vb_vhd_create
  * output (4 MiB dynamic/differencing, 1 MiB blocks) and are then damaged,

@@ -510,7 +510,7 @@ static void test_sample_windows_differencing(void **state)
     assert_int_equal(info->block_size, 2 * MIB);
     assert_int_equal(info->allocated_blocks, 1);
     assert_int_equal(info->parent_timestamp, 0);
-    /* sectors present per PROVENANCE.md (bitmap MSB first) */
+    /* sectors present per ../shared/data/vhd-samples/PROVENANCE.md (bitmap MSB first) */
     assert_true(vb_layer_sector_present(l, 134));
     assert_true(vb_layer_sector_present(l, 143));
     assert_true(vb_layer_sector_present(l, 152));
