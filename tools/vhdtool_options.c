@@ -105,6 +105,8 @@ int vt_command_run(const vt_command *cmd, int argc, char **argv)
             rc = VT_EXIT_OK;
         } else if (c == ':') {
             rc = vt_usage_error(cmd->name, "option '%s' needs a value", argv[optind - 1]);
+        } else if (!o && optopt >= 256) {
+            rc = vt_usage_error(cmd->name, "option '%s' takes no value", argv[optind - 1]);
         } else if (!o && optopt) {
             rc = vt_usage_error(cmd->name, "unknown option '-%c'", optopt);
         } else if (!o) {

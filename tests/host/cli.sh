@@ -32,6 +32,17 @@ expect_rc "create size not a sector multiple" 2 "$VHDTOOL" create fixed 1000 "$T
 expect_rc "create diff without --parent" 2 "$VHDTOOL" create diff "$T_TMP/x.vhd"
 expect_rc "create fixed with --block-size" 2 "$VHDTOOL" create fixed 8M "$T_TMP/x.vhd" --block-size 1M
 expect_rc "create unknown option" 2 "$VHDTOOL" create dynamic 8M "$T_TMP/x.vhd" --frob
+t_grep "create unknown option: the message names it" "^vhdtool create: unknown option '--frob'" "$T_TMP/err"
+expect_rc "convert -O without a value" 2 "$VHDTOOL" convert "$T_TMP/ok.vhd" "$T_TMP/o" -O
+t_grep "convert -O without a value: the message says so" "^vhdtool convert: option '-O' needs a value" "$T_TMP/err"
+expect_rc "info --json=x (a flag given a value)" 2 "$VHDTOOL" info --json=x "$T_TMP/ok.vhd"
+t_grep "info --json=x: the message says so" "^vhdtool info: option '--json=x' takes no value" "$T_TMP/err"
+expect_rc "read unknown short option" 2 "$VHDTOOL" read -z "$T_TMP/ok.vhd" 0 1
+t_grep "read unknown short option: the message names it" "^vhdtool read: unknown option '-z'" "$T_TMP/err"
+expect_rc "convert --block-size 0" 2 "$VHDTOOL" convert "$T_TMP/ok.vhd" "$T_TMP/o.vhd" --block-size 0
+t_grep "convert --block-size 0: bad block size" "^vhdtool convert: bad block size '0'" "$T_TMP/err"
+expect_rc "install with an argument" 2 "$VHDTOOL" install extra
+t_grep "install with an argument: the message names it" "^vhdtool install: unexpected argument 'extra'" "$T_TMP/err"
 expect_rc "info without file" 2 "$VHDTOOL" info
 expect_rc "info two files" 2 "$VHDTOOL" info "$T_TMP/ok.vhd" "$T_TMP/ok.vhd"
 expect_rc "check unknown option" 2 "$VHDTOOL" check --fix "$T_TMP/ok.vhd"
