@@ -129,6 +129,13 @@ vb_status host_file_create(const char *host_path, vb_source *out)
     return wrap_fd(fd, true, out);
 }
 
+int host_file_fd(const vb_source *src)
+{
+    if (!src || src->read != host_read || !src->ctx)
+        return -1;
+    return ((const struct host_file *)src->ctx)->fd;
+}
+
 /* Normalises an absolute '/'-separated path in place: collapses repeated
  * slashes, drops "." components and resolves ".." lexically (".." at the
  * root stays at the root, as the kernel does). */
