@@ -2,11 +2,13 @@
  * VHD — sparsely: runs that read as zeros become holes in raw and fixed
  * files and stay unallocated blocks in dynamic ones.
  *
- * An existing raw or fixed output is converted in place: it is not
- * truncated first (dropping and reallocating a large file's blocks and page
- * cache costs more than the copy); data is written over the old bytes, and
- * where the disk reads as zeros a hole is punched only where the old file
- * has data. Then it has exactly the new size. */
+ * An existing output is converted in place: it is not truncated first
+ * (freeing and reallocating a large file's blocks and page cache costs more
+ * than the copy itself). Raw and fixed: data is written over the old bytes,
+ * and where the disk reads as zeros a hole is punched only where the old
+ * file has data; the file gets the new size first. Dynamic: the new image is
+ * written from the file's start (every byte of it: metadata, whole blocks,
+ * footer) and the old tail is cut off at the end. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -74,7 +76,8 @@ static int open_in_place(vt_output *out, uint64_t total)
     return VT_EXIT_OK;
 }
 
-/* Creates the dynamic VHD out (replacing the file) with a fresh UUID.
+/* Writes the metadata of the fixed or dynamic VHD out, with a fresh UUID
+ * (a dynamic OUT's old file is reused from its start).
  * Returns an exit code (message printed). */
 static int create_vhd(vt_output *out, const vb_vhd_info *in_info)
 {
@@ -90,8 +93,14 @@ static int create_vhd(vt_output *out, const vb_vhd_info *in_info)
         params.block_size = in_info->block_size;
     params.uuid = uuid;
     params.timestamp = vt_vhd_timestamp_now();
-    vb_status st = out->format == VT_OUT_FIXED ? host_file_open(out->name, true, &out->file)
-                                               : host_file_create(out->name, &out->file);
+    /* fixed: open_in_place made the file; dynamic: an existing file is
+     * reused as if empty (written from its start, its old tail cut off at
+     * the end), which spares freeing and reallocating its blocks */
+    vb_status st = host_file_open(out->name, true, &out->file);
+    if (st == VB_ERR_NOT_FOUND && out->format == VT_OUT_DYNAMIC)
+        st = host_file_create(out->name, &out->file);
+    else if (st == VB_OK && out->format == VT_OUT_DYNAMIC)
+        out->file.size = 0;
     if (st != VB_OK)
         return vt_error("%s: cannot create: %s", out->name, vb_status_message(st));
     /* Nothing of a conversion's output is fsync'ed (as qemu-img convert): a
@@ -209,15 +218,31 @@ static vb_status store_blocks(vt_output *out, uint64_t offset, const uint8_t *da
     return data ? vb_source_write(vb_layer_source(out->layer), offset, data, len) : VB_OK;
 }
 
+/* Cuts a reused dynamic output's old tail: the file ends with the new footer. */
+static vb_status cut_tail(vt_output *out)
+{
+    int fd = host_file_fd(&out->file);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return VB_ERR_IO;
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size <= out->file.size)
+        return VB_OK;
+    return ftruncate(fd, (off_t)out->file.size) == 0 ? VB_OK : VB_ERR_IO;
+}
+
 vb_status vt_output_finish(vt_output *out)
 {
     vb_status st = VB_OK;
     if (out->fd >= 0 && close(out->fd) != 0)
         st = VB_ERR_IO;
     out->fd = -1;
-    if (out->layer)
+    if (out->layer) {
         vb_layer_close(out->layer);
-    out->layer = NULL;
+        out->layer = NULL;
+        vb_status cut = cut_tail(out);
+        if (st == VB_OK)
+            st = cut;
+    }
     if (out->format != VT_OUT_RAW)
         vb_source_close(&out->file);
     return st;
