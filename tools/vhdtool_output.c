@@ -18,6 +18,7 @@
 #include "tools/vhdtool.h"
 
 #define ZERO_GRAIN 4096u  /* zero detection unit for raw/fixed output (a file system block) */
+#define FALLOCATE_MIN (64u << 10) /* data runs from this size are allocated before they are written */
 
 /* Writes len bytes at offset straight to the fd. Returns the status. */
 static vb_status fd_write(int fd, uint64_t offset, const uint8_t *buf, size_t len)
@@ -107,6 +108,7 @@ static int create_vhd(vt_output *out, const vb_vhd_info *in_info)
      * crash leaves an incomplete output either way, so the flushes that order
      * block allocation for power loss would only cost time here. */
     out->file.flush = NULL;
+    host_file_preallocate(&out->file, true);
     vb_diag diag;
     vt_diag_clear(&diag);
     st = vb_vhd_create(&out->file, &params, &diag);
@@ -213,7 +215,7 @@ static vb_status store_file(vt_output *out, uint64_t offset, const uint8_t *data
     /* Allocating the run's blocks in one call first spares ext4 reserving
      * them page by page (delayed allocation): about a quarter less system
      * time for a new file. Where it is not supported, the write allocates. */
-    if (out->regular)
+    if (out->regular && len >= FALLOCATE_MIN)
         (void)fallocate(out->fd, 0, (off_t)offset, (off_t)len);
     return fd_write(out->fd, offset, data, len);
 }
