@@ -65,8 +65,9 @@ static int open_in_place(vt_output *out, uint64_t total)
         return vt_error("%s: %s", out->name, strerror(err));
     }
     out->regular = S_ISREG(st.st_mode);
-    /* An empty or all-hole file already reads as zeros everywhere. */
-    out->reused = !out->regular || st.st_blocks > 0;
+    /* An empty file already reads as zeros everywhere (in any other one,
+     * SEEK_DATA tells where old data is: st_blocks misses inline data). */
+    out->reused = !out->regular || st.st_size > 0;
     out->hole_from = out->hole_to = 0;
     if (out->regular && (uint64_t)st.st_size != total && ftruncate(fd, (off_t)total) != 0) {
         int err = errno;

@@ -72,11 +72,11 @@ stats() {
 }
 
 # cell MEDIAN MIN MAX: "0.412 (0.40-0.45)".
-cell() { case $1 in FAIL | n/a) echo "$1" ;; *) printf '%.3f (%.2f-%.2f)' "$1" "$2" "$3" ;; esac; }
+cell() { case $1 in FAIL | n/a) echo "$1" ;; *) printf '%.3f (%.3f-%.3f)' "$1" "$2" "$3" ;; esac; }
 # ratio A B: B / A as "1.23x" (above 1: vhdtool, A, is faster).
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "-" }'; }
 
-printf '\n%-24s %-7s | %-20s %-20s %6s | %-20s %-20s %6s\n' "conversion" "output" \
+printf '\n%-24s %-7s | %-21s %-21s %6s | %-21s %-21s %6s\n' "conversion" "output" \
     "vhdtool wall s" "qemu-img wall s" "ratio" "vhdtool CPU s" "qemu-img CPU s" "ratio"
 
 # row NAME OUT MODE "VHDTOOL ARGS" "QEMU-IMG ARGS": one table row; MODE is
@@ -111,7 +111,7 @@ row() {
         qw="n/a" qc="n/a"
     fi
     # shellcheck disable=SC2086
-    printf '%-24s %-7s | %-20s %-20s %6s | %-20s %-20s %6s\n' "$name" "$mode" \
+    printf '%-24s %-7s | %-21s %-21s %6s | %-21s %-21s %6s\n' "$name" "$mode" \
         "$(cell $vw)" "$(cell $qw)" "$(ratio ${vw%% *} ${qw%% *})" \
         "$(cell $vc)" "$(cell $qc)" "$(ratio ${vc%% *} ${qc%% *})"
 }
