@@ -40,41 +40,52 @@ static const char usage[] =
 #define CHUNK (2u << 20)        /* read size, as qemu-img's requests */
 #define PIPELINE_DEPTH 4        /* chunks in flight between reader and writer */
 
-/* Copies the whole disk in into out: this thread reads the runs that may
- * hold data in chunks while a writer thread stores the previous ones; runs
- * that certainly read as zeros (unallocated through the whole chain, holes
- * of raw and fixed files) are passed on without reading. Returns the status;
- * *where gets the disk offset of a failure. */
+/* How many bytes at off (a multiple of chunk) certainly read as zeros, in
+ * whole chunks (or up to the end of out): 0 when the chunk at off may hold
+ * data and must be read. */
+static uint64_t zero_chunks(vt_disk *in, const vt_output *out, uint64_t off, uint64_t chunk)
+{
+    uint64_t src_size = in->src->size, n, more;
+    if (off >= src_size)
+        return out->size - off; /* the padding of a partial last sector */
+    uint64_t first = chunk < src_size - off ? chunk : src_size - off;
+    if (vt_disk_extent(in, off, first, &n) || n < first)
+        return 0;
+    /* the zeros go on: how far (asked only now, so data is never walked) */
+    if (off + n < src_size && !vt_disk_extent(in, off + n, src_size - off - n, &more))
+        n += more;
+    if (off + n >= src_size)
+        return out->size - off;
+    return n - n % chunk;
+}
+
+/* Copies the whole disk in into out, chunk by chunk on a grid of chunks:
+ * this thread reads the chunks that may hold data while a writer thread
+ * stores the previous ones; runs of whole chunks that certainly read as
+ * zeros (unallocated through the whole chain, holes of raw and fixed files)
+ * are passed on without reading. A dynamic output's chunks are whole blocks,
+ * so each new block is written at once. Returns the status; *where gets the
+ * disk offset of a failure. */
 static vb_status copy_disk(vt_disk *in, vt_output *out, bool progress, uint64_t *where)
 {
-    vt_pipeline *pipe = vt_pipeline_start(CHUNK, PIPELINE_DEPTH, vt_output_store, out);
+    uint64_t chunk = CHUNK;
+    if (out->format == VT_OUT_DYNAMIC && out->block_size > chunk)
+        chunk = out->block_size;
+    vt_pipeline *pipe = vt_pipeline_start((size_t)chunk, chunk <= 4 * CHUNK ? PIPELINE_DEPTH : 2, vt_output_store, out);
     if (!pipe)
         return VB_ERR_NO_MEMORY;
     vt_progress bar;
     vt_progress_start(&bar, progress, out->size);
     vb_status st = VB_OK;
-    uint64_t src_size = in->src->size, run_end = 0, len;
-    bool run_data = false;
+    uint64_t src_size = in->src->size, len;
     for (uint64_t off = 0; off < out->size; off += len) {
-        if (off >= run_end) {
-            /* The next run; past the input's end (a partial last sector
-             * padded for VHD output) only zeros. */
-            run_data = false;
-            run_end = out->size;
-            if (off < src_size) {
-                run_data = vt_disk_extent(in, off, src_size - off, &len);
-                if (run_data || off + len < src_size)
-                    run_end = off + len;
-            }
-        }
-        len = run_end - off;
-        if (!run_data) {
+        len = zero_chunks(in, out, off, chunk);
+        if (len) {
             vt_pipeline_submit(pipe, NULL, off, len);
             vt_progress_update(&bar, off + len);
             continue;
         }
-        if (len > CHUNK - off % CHUNK)
-            len = CHUNK - off % CHUNK;
+        len = out->size - off < chunk ? out->size - off : chunk;
         size_t have = off >= src_size ? 0 : src_size - off < len ? (size_t)(src_size - off) : (size_t)len;
         uint8_t *buf = vt_pipeline_acquire(pipe);
         if (!buf)

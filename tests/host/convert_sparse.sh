@@ -204,6 +204,38 @@ head -c $M /dev/urandom >out.vhd
 t_check "dynamic output over a smaller random file" "$VHDTOOL" convert src.raw out.vhd -O dynamic
 t_check "dynamic output over a smaller file reads as the disk" qemu-img compare -q -f vpc -F raw out.vhd src.raw
 
+# ---- other block sizes: only blocks holding non-zero bytes are allocated ----
+# nonzero_blocks FILE BLOCK: how many BLOCK-byte pieces of FILE hold a non-zero byte.
+nonzero_blocks() {
+    python3 - "$1" "$2" <<'EOF'
+import sys
+bs = int(sys.argv[2])
+with open(sys.argv[1], "rb") as f:
+    n = 0
+    while True:
+        b = f.read(bs)
+        if not b:
+            break
+        n += b.count(0) != len(b)
+print(n)
+EOF
+}
+for bs in 4096 524288 8388608; do
+    rm -f out.vhd
+    t_check "raw -> dynamic with $bs-byte blocks" "$VHDTOOL" convert src.raw out.vhd -O dynamic --block-size $bs
+    t_check "raw -> dynamic with $bs-byte blocks reads as the disk" qemu-img compare -q -f vpc -F raw out.vhd src.raw
+    t_eq "raw -> dynamic with $bs-byte blocks: only blocks with non-zero bytes" \
+        "$(nonzero_blocks src.raw $bs)" "$(allocated out.vhd)"
+    t_check "raw -> dynamic with $bs-byte blocks passes check" "$VHDTOOL" check out.vhd
+done
+rm -f out.vhd
+"$VHDTOOL" convert q-dyn.vhd out.vhd -O dynamic --block-size 524288
+rm -f out.raw
+t_check "dynamic with 512 KiB blocks -> raw" "$VHDTOOL" convert out.vhd out.raw
+same_bytes "dynamic with 512 KiB blocks -> raw: the disk's bytes" src.raw out.raw
+# shellcheck disable=SC2086
+t_check "dynamic with 512 KiB blocks -> raw: holes where the disk reads as zeros" holes out.raw $ZERO_RANGES
+
 # ---- a raw input whose size is not a multiple of 512 (padded for VHD output) ----
 head -c $((3 * M + 100)) /dev/urandom >odd.raw
 cp odd.raw odd-padded.raw
