@@ -107,6 +107,8 @@ void vb_layer_set_parent(vb_layer *layer, vb_source *parent);
  * read-modify-written); write is NULL unless opened VB_OPEN_WRITABLE. */
 vb_source *vb_layer_source(vb_layer *layer);
 const vb_vhd_info *vb_layer_info(const vb_layer *layer);
+/* The file source the layer was opened over (as given to vb_layer_open). */
+vb_source *vb_layer_file(vb_layer *layer);
 /* Number of parent locators, and the i-th decoded one. */
 unsigned vb_layer_locator_count(const vb_layer *layer);
 const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i);

@@ -285,6 +285,11 @@ const vb_vhd_info *vb_layer_info(const vb_layer *layer)
     return &layer->info;
 }
 
+vb_source *vb_layer_file(vb_layer *layer)
+{
+    return layer->file;
+}
+
 unsigned vb_layer_locator_count(const vb_layer *layer)
 {
     return layer->locator_count;

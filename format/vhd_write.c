@@ -76,10 +76,16 @@ static uint8_t *block_buffer(vb_layer *layer)
 static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bits, uint32_t in_block,
                                  const uint8_t *src, size_t len)
 {
+    uint64_t bitmap = layer->info.bitmap_size;
+    if (in_block == 0 && len == layer->info.block_size) {
+        /* the whole block's data is given: bitmap and data straight from
+         * their buffers, nothing to compose */
+        vb_status st = vb_source_write(layer->file, at + VB_SECTOR, bits + VB_SECTOR, (size_t)bitmap - VB_SECTOR);
+        return st != VB_OK ? st : vb_source_write(layer->file, at + bitmap, src, len);
+    }
     uint8_t *buf = block_buffer(layer);
     if (!buf)
         return VB_ERR_NO_MEMORY;
-    uint64_t bitmap = layer->info.bitmap_size;
     uint64_t total = bitmap + layer->info.block_size;
     uint64_t data_from = bitmap + in_block, data_to = data_from + len;
     for (uint64_t pos = 0; pos < total; pos += layer->block_buf_size) {

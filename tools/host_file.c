@@ -14,7 +14,11 @@
 struct host_file {
     int fd;
     vb_source *self;
+    bool preallocate;  /* allocate the blocks of large writes first (host_file_preallocate) */
 };
+
+/* Writes from this size are preallocated when asked for. */
+#define PREALLOCATE_MIN (64u << 10)
 
 /* Reads len bytes at offset, retrying short reads; VB_ERR_IO on failure or EOF. */
 static vb_status host_read(void *ctx, uint64_t offset, void *buf, size_t len)
@@ -42,9 +46,11 @@ static vb_status host_write(void *ctx, uint64_t offset, const void *buf, size_t 
 {
     struct host_file *f = ctx;
     const uint8_t *p = buf;
+    if (offset > (uint64_t)INT64_MAX - len)
+        return VB_ERR_OUT_OF_RANGE;
+    if (f->preallocate && len >= PREALLOCATE_MIN)
+        (void)fallocate(f->fd, 0, (off_t)offset, (off_t)len); /* where unsupported, the write allocates */
     while (len) {
-        if (offset > (uint64_t)INT64_MAX - len)
-            return VB_ERR_OUT_OF_RANGE;
         ssize_t n = pwrite(f->fd, p, len, (off_t)offset);
         if (n < 0 && errno == EINTR)
             continue;
@@ -127,6 +133,19 @@ vb_status host_file_create(const char *host_path, vb_source *out)
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? VB_ERR_NOT_FOUND : VB_ERR_IO;
     return wrap_fd(fd, true, out);
+}
+
+void host_file_preallocate(vb_source *src, bool on)
+{
+    if (src && src->read == host_read && src->ctx)
+        ((struct host_file *)src->ctx)->preallocate = on;
+}
+
+int host_file_fd(const vb_source *src)
+{
+    if (!src || src->read != host_read || !src->ctx)
+        return -1;
+    return ((const struct host_file *)src->ctx)->fd;
 }
 
 /* Normalises an absolute '/'-separated path in place: collapses repeated

@@ -16,6 +16,13 @@
 vb_status host_file_open(const char *host_path, bool writable, vb_source *out);
 /* Creates (truncating) a host file as a writable, growable block source. */
 vb_status host_file_create(const char *host_path, vb_source *out);
+/* The descriptor behind a source host_file_open/_create filled, or -1 when
+ * src is not a host file (for lseek SEEK_DATA and the like, never to close). */
+int host_file_fd(const vb_source *src);
+/* Makes writes of 64 KiB or more allocate their blocks with one fallocate
+ * before writing (on ext4 much cheaper than delayed allocation page by page).
+ * For a new file written in large pieces, such as a conversion's output. */
+void host_file_preallocate(vb_source *src, bool on);
 /* An opener whose paths are host paths converted as above. */
 extern const vb_opener host_opener;
 /* Converts a host path (relative or absolute) to a core path; false if too long. */

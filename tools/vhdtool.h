@@ -7,9 +7,10 @@
  *   vhdtool_progress.c  the "(42.00/100%)" progress line on stderr
  *   vhdtool_io.c        byte-granular reads/writes over sector-granular sources
  *   vhdtool_image.c     opening an input (VHD chain or raw file)
+ *   vhdtool_extent.c    where an input may hold data (chain allocation, file holes)
  *   vhdtool_paths.c     Windows spellings of parent paths (W2ku, W2ru)
  *   vhdtool_pipeline.c  overlapping reads with writes on a writer thread
- *   vhdtool_output.c    writing a new raw / fixed / dynamic output, sparsely
+ *   vhdtool_output.c    writing the raw / fixed (in place) / dynamic output, sparsely
  */
 #ifndef VHDTOOL_H
 #define VHDTOOL_H
@@ -159,13 +160,20 @@ void vt_disk_close(vt_disk *disk);
 /* Opens one VHD file alone (no parent resolution): *file gets the host file
  * (caller keeps it at a fixed address), *layer the layer. Fills diag. */
 vb_status vt_layer_open(const char *host_path, unsigned flags, vb_source *file, vb_layer **layer, vb_diag *diag);
+/* Whether the disk may hold data at offset: returns false for a run that
+ * certainly reads as zeros (no layer of a chain allocates it, or a hole in a
+ * raw or fixed file), true for one that may hold data (reading decides).
+ * *len gets the run's length, at most max and never past the disk's end
+ * (at least 1 byte when offset is inside the disk). */
+bool vt_disk_extent(vt_disk *disk, uint64_t offset, uint64_t max, uint64_t *len);
 /* Human name of a disk type ("fixed", "dynamic", "differencing"). */
 const char *vt_type_name(enum vb_disk_type type);
 
 /* ---- pipeline (vhdtool_pipeline.c) ---- */
 
-/* Stores len bytes of buf at disk offset; returns the status. */
-typedef vb_status (*vt_sink_fn)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
+/* Stores len bytes of buf at disk offset, or (buf NULL) makes len bytes at
+ * offset read as zeros; returns the status. */
+typedef vb_status (*vt_sink_fn)(void *ctx, uint64_t offset, const uint8_t *buf, uint64_t len);
 typedef struct vt_pipeline vt_pipeline;
 
 /* Starts a writer thread calling sink for each submitted chunk, in order,
@@ -173,8 +181,9 @@ typedef struct vt_pipeline vt_pipeline;
 vt_pipeline *vt_pipeline_start(size_t chunk, unsigned depth, vt_sink_fn sink, void *ctx);
 /* Waits for an empty buffer; returns NULL once a write has failed. */
 uint8_t *vt_pipeline_acquire(vt_pipeline *p);
-/* Queues buf (from acquire) for writing at offset. */
-void vt_pipeline_submit(vt_pipeline *p, uint8_t *buf, uint64_t offset, size_t len);
+/* Queues buf (from acquire) for writing at offset; buf NULL queues a run of
+ * len zeros (no buffer needed). Waits while the queue is full. */
+void vt_pipeline_submit(vt_pipeline *p, uint8_t *buf, uint64_t offset, uint64_t len);
 /* Gives back a buffer from acquire without writing it. */
 void vt_pipeline_release(vt_pipeline *p, uint8_t *buf);
 /* Writes what is queued, stops the thread, frees everything. Returns the
@@ -185,26 +194,32 @@ vb_status vt_pipeline_finish(vt_pipeline *p, uint64_t *fail_offset);
 
 enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC };
 
-/* A new output disk while it is being written. Set format, name, size and
+/* The output disk while it is being written. Set format, name, size and
  * (dynamic) block_size (0 = the input's or 2 MiB) before vt_output_create. */
 typedef struct vt_output {
     enum vt_out_format format;
     const char *name;
     uint64_t size;
-    int fd;                 /* raw */
-    vb_source file;         /* fixed, dynamic (must stay at this address) */
+    int fd;                 /* raw, fixed: the disk's bytes (in place) */
+    bool regular;           /* raw, fixed: a regular file (holes, a size) */
+    bool reused;            /* raw, fixed: old data may be left where zeros belong */
+    uint64_t hole_from, hole_to; /* raw, fixed: a range known to be a hole */
+    vb_source file;         /* fixed (footer), dynamic (must stay at this address) */
     vb_layer *layer;        /* dynamic */
     uint32_t block_size;    /* dynamic */
 } vt_output;
 
-/* Creates the output file (replacing it); VHD outputs get a fresh UUID and
- * their metadata now, in_info (may be NULL) supplies a default block size.
- * Returns an exit code (message printed). */
+/* Opens the output: a raw or fixed OUT that exists is reused in place (not
+ * truncated) and gets the new size; a dynamic OUT is replaced. VHD outputs
+ * get a fresh UUID and their metadata now, in_info (may be NULL) supplies a
+ * default block size. Returns an exit code (message printed). */
 int vt_output_create(vt_output *out, const vb_vhd_info *in_info);
-/* Stores len bytes at disk offset, skipping all-zero ranges (a vt_sink_fn;
- * ctx is the vt_output). Dynamic: offset must be block-aligned. */
-vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
-/* Gives a raw output its final size and closes the output. Returns the status. */
+/* Stores len bytes of buf at disk offset, or (buf NULL) makes them read as
+ * zeros (a vt_sink_fn; ctx is the vt_output): all-zero runs become holes in
+ * raw/fixed files (punched only where the old file has data) and stay
+ * unallocated blocks in dynamic ones. */
+vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, uint64_t len);
+/* Closes the output. Returns the status. */
 vb_status vt_output_finish(vt_output *out);
 
 /* ---- parent paths (vhdtool_paths.c) ---- */

@@ -16,12 +16,16 @@
 static const char usage[] =
     "usage: vhdtool convert IN OUT [-O raw|fixed|dynamic] [--block-size N] [-p]\n"
     "\n"
-    "Copies the disk IN into a new file OUT (replaced if it exists).\n"
+    "Copies the disk IN into OUT.\n"
     "IN is a VHD (its whole parent chain is read, i.e. flattened) when it has a\n"
     "VHD footer, otherwise a raw image. OUT's format comes from -O, else from\n"
     "its name: *.vhd -> dynamic, anything else -> raw.\n"
-    "All-zero ranges are not written: raw and fixed outputs keep them as holes\n"
-    "(sparse files), dynamic outputs leave all-zero blocks unallocated.\n"
+    "What reads as zeros is not written: raw and fixed outputs keep it as holes\n"
+    "(sparse files), dynamic outputs leave all-zero blocks unallocated. Runs\n"
+    "no layer of IN's chain allocates, and holes of a raw IN, are not even read.\n"
+    "An OUT that exists is overwritten in place, not truncated first (a raw or\n"
+    "fixed OUT gets holes punched where it held data that must now read as\n"
+    "zeros; a dynamic OUT is rewritten from its start and its old tail cut).\n"
     "A raw IN whose size is not a multiple of 512 is padded with zeros.\n"
     "Like qemu-img convert's default, OUT is not fsync'ed at the end.\n"
     "\n"
@@ -32,35 +36,65 @@ static const char usage[] =
     "  -h, --help         this text\n"
     "exit status: 0 converted, 1 failed, 2 usage error\n";
 
-#define CHUNK (1u << 20)        /* read size: small enough to stay in cache between the two copies */
-#define PIPELINE_DEPTH 8        /* chunks in flight between reader and writer */
+#define CHUNK (2u << 20)        /* read size, as qemu-img's requests */
+#define PIPELINE_DEPTH 4        /* chunks in flight between reader and writer */
 
-/* Copies the whole disk from src into out: this thread reads chunks while a
- * writer thread stores the previous ones. Returns the status; *where gets
- * the disk offset of a failure. */
-static vb_status copy_disk(vb_source *src, uint64_t src_size, vt_output *out, bool progress, uint64_t *where)
+/* How many bytes at off (a multiple of chunk) certainly read as zeros, in
+ * whole chunks (or up to the end of out): 0 when the chunk at off may hold
+ * data and must be read. */
+static uint64_t zero_chunks(vt_disk *in, const vt_output *out, uint64_t off, uint64_t chunk)
 {
-    size_t chunk = CHUNK;
+    uint64_t src_size = in->src->size, n, more;
+    if (off >= src_size)
+        return out->size - off; /* the padding of a partial last sector */
+    uint64_t first = chunk < src_size - off ? chunk : src_size - off;
+    if (vt_disk_extent(in, off, first, &n) || n < first)
+        return 0;
+    /* the zeros go on: how far (asked only now, so data is never walked) */
+    if (off + n < src_size && !vt_disk_extent(in, off + n, src_size - off - n, &more))
+        n += more;
+    if (off + n >= src_size)
+        return out->size - off;
+    return n - n % chunk;
+}
+
+/* Copies the whole disk in into out, chunk by chunk on a grid of chunks:
+ * this thread reads the chunks that may hold data while a writer thread
+ * stores the previous ones; runs of whole chunks that certainly read as
+ * zeros (unallocated through the whole chain, holes of raw and fixed files)
+ * are passed on without reading. A dynamic output's chunks are whole blocks,
+ * so each new block is written at once. Returns the status; *where gets the
+ * disk offset of a failure. */
+static vb_status copy_disk(vt_disk *in, vt_output *out, bool progress, uint64_t *where)
+{
+    uint64_t chunk = CHUNK;
     if (out->format == VT_OUT_DYNAMIC && out->block_size > chunk)
         chunk = out->block_size;
-    vt_pipeline *pipe = vt_pipeline_start(chunk, PIPELINE_DEPTH, vt_output_store, out);
+    vt_pipeline *pipe = vt_pipeline_start((size_t)chunk, chunk <= 4 * CHUNK ? PIPELINE_DEPTH : 2, vt_output_store, out);
     if (!pipe)
         return VB_ERR_NO_MEMORY;
     vt_progress bar;
     vt_progress_start(&bar, progress, out->size);
     vb_status st = VB_OK;
-    for (uint64_t off = 0; off < out->size; off += chunk) {
-        size_t len = out->size - off < chunk ? (size_t)(out->size - off) : chunk;
-        size_t have = off >= src_size ? 0 : src_size - off < len ? (size_t)(src_size - off) : len;
+    uint64_t src_size = in->src->size, len;
+    for (uint64_t off = 0; off < out->size; off += len) {
+        len = zero_chunks(in, out, off, chunk);
+        if (len) {
+            vt_pipeline_submit(pipe, NULL, off, len);
+            vt_progress_update(&bar, off + len);
+            continue;
+        }
+        len = out->size - off < chunk ? out->size - off : chunk;
+        size_t have = off >= src_size ? 0 : src_size - off < len ? (size_t)(src_size - off) : (size_t)len;
         uint8_t *buf = vt_pipeline_acquire(pipe);
         if (!buf)
             break; /* the writer failed; finish reports it */
-        if (have && (st = vb_source_read(src, off, buf, have)) != VB_OK) {
+        if (have && (st = vb_source_read(in->src, off, buf, have)) != VB_OK) {
             *where = off;
             vt_pipeline_release(pipe, buf);
             break;
         }
-        memset(buf + have, 0, len - have);
+        memset(buf + have, 0, (size_t)len - have);
         vt_pipeline_submit(pipe, buf, off, len);
         vt_progress_update(&bar, off + len);
     }
@@ -149,8 +183,7 @@ static int run_convert(const vt_command *cmd, void *o, int argc, char **argv)
         }
     }
     const vb_vhd_info *in_info = in.is_vhd ? vb_layer_info(vb_chain_layer(in.chain, 0)) : NULL;
-    uint64_t src_size = in.src->size;
-    out.size = src_size;
+    out.size = in.src->size;
     /* Unlike vhdtool create, convert keeps the exact size (like qemu-img's
      * force_size): padding would move the disk's end away from a GPT backup
      * header. Only a partial last sector is padded. */
@@ -163,7 +196,7 @@ static int run_convert(const vt_command *cmd, void *o, int argc, char **argv)
         return rc;
     }
     uint64_t where = 0;
-    st = copy_disk(in.src, src_size, &out, progress, &where);
+    st = copy_disk(&in, &out, progress, &where);
     vb_status fin = vt_output_finish(&out);
     vt_disk_close(&in);
     if (st == VB_OK)

@@ -6,9 +6,9 @@
 #include "tools/vhdtool.h"
 
 struct slot {
-    uint8_t *buf;
+    uint8_t *buf;            /* NULL: a run of zeros */
     uint64_t offset;
-    size_t len;
+    uint64_t len;
 };
 
 struct vt_pipeline {
@@ -17,8 +17,9 @@ struct vt_pipeline {
     pthread_cond_t changed;
     vt_sink_fn sink;
     void *ctx;
-    unsigned depth;
-    struct slot *slots;      /* ring of depth filled slots */
+    unsigned depth;          /* buffers */
+    unsigned ring;           /* queue entries: buffers and zero runs */
+    struct slot *slots;      /* ring of queued jobs */
     unsigned head, count;    /* next slot to write, filled slots queued */
     uint8_t **free_bufs;     /* stack of empty buffers */
     unsigned free_count;
@@ -45,9 +46,10 @@ static void *writer(void *arg)
             p->status = st;
             p->fail_offset = s.offset;
         }
-        p->head = (p->head + 1) % p->depth;
+        p->head = (p->head + 1) % p->ring;
         p->count--;
-        p->free_bufs[p->free_count++] = s.buf;
+        if (s.buf)
+            p->free_bufs[p->free_count++] = s.buf;
         pthread_cond_broadcast(&p->changed);
     }
     pthread_mutex_unlock(&p->lock);
@@ -76,7 +78,8 @@ vt_pipeline *vt_pipeline_start(size_t chunk, unsigned depth, vt_sink_fn sink, vo
     p->sink = sink;
     p->ctx = ctx;
     p->depth = depth;
-    p->slots = calloc(depth, sizeof(*p->slots));
+    p->ring = 2 * depth;
+    p->slots = calloc(p->ring, sizeof(*p->slots));
     p->free_bufs = calloc(depth, sizeof(*p->free_bufs));
     if (!p->slots || !p->free_bufs) {
         destroy(p);
@@ -107,10 +110,12 @@ uint8_t *vt_pipeline_acquire(vt_pipeline *p)
     return b;
 }
 
-void vt_pipeline_submit(vt_pipeline *p, uint8_t *buf, uint64_t offset, size_t len)
+void vt_pipeline_submit(vt_pipeline *p, uint8_t *buf, uint64_t offset, uint64_t len)
 {
     pthread_mutex_lock(&p->lock);
-    unsigned tail = (p->head + p->count) % p->depth;
+    while (p->count == p->ring)
+        pthread_cond_wait(&p->changed, &p->lock);
+    unsigned tail = (p->head + p->count) % p->ring;
     p->slots[tail] = (struct slot){ buf, offset, len };
     p->count++;
     pthread_cond_broadcast(&p->changed);

@@ -1,30 +1,38 @@
 #!/bin/bash
-# Host benchmark: vhdtool convert vs qemu-img convert -f vpc -O raw on a
-# ~1 GiB fixed and dynamic VHD with data in most blocks, and vhdtool alone on
-# a 3-layer differencing chain (QEMU does not read chains). Prints MB/s.
-# Page caches cannot be dropped here: every run is made twice and the better
-# time is kept (BENCH_RUNS=N for more runs), so both tools read from a warm cache.
+# Host benchmark: `vhdtool convert` against `qemu-img convert` as a user runs
+# them — whole processes timed from outside (wall, and CPU = user + sys of the
+# process and its threads), the two tools interleaved (A B, then B A, ...),
+# median and spread (min-max) of BENCH_RUNS runs (default 7), with the output
+# file absent and already present (holding the previous run's result).
+#
+# Images: a 1 GiB disk with random data in 90 % of its 2 MiB blocks (every
+# tenth block a hole) as raw, fixed VHD, dynamic VHD and a 3-layer chain; an
+# empty 127 GiB dynamic VHD and an empty (sparse) 127 GiB raw file.
+# QEMU does not read differencing VHD chains: that row times vhdtool alone.
+#
+# Before each timed run: `sync` (so the previous run's dirty pages do not
+# throttle this one); inputs are in the page cache (one untimed run first;
+# caches cannot be dropped here). Neither tool fsyncs its output.
+# Environment: BENCH_RUNS (5-9 is sensible), BENCH_ROWS (a regex of row names).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VHDTOOL=${VHDTOOL_BIN:-$ROOT/build/vhdtool}
 [ -x "$VHDTOOL" ] || { echo "vhdtool not built ($VHDTOOL); run make first" >&2; exit 1; }
-HAVE_QEMU=1
-command -v qemu-img >/dev/null || HAVE_QEMU=0
+command -v qemu-img >/dev/null || { echo "qemu-img missing (make deps installs it)" >&2; exit 77; }
+RUNS=${BENCH_RUNS:-7}
+ROWS=${BENCH_ROWS:-.}
 WORK=$ROOT/build/bench-tmp
 rm -rf "$WORK"
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
+cd "$WORK" || exit 1
 
 # 2080 cylinders x 16 heads x 63 sectors: a CHS-exact size just under 1 GiB,
-# so QEMU (which reads the CHS size for unknown creators) sees the same disk.
+# so every reader sizes the VHDs alike.
 SIZE=1073479680
-RUNS=${BENCH_RUNS:-2}
-MB=$((SIZE / 1000000))
-
-echo "preparing ${MB} MB of test data (random data in ~90% of the 2 MiB blocks)..."
+BIG=$((127 << 30))
+echo "preparing a $((SIZE >> 20)) MiB disk (random data in 90 % of the 2 MiB blocks) and empty 127 GiB disks..."
 truncate -s $SIZE src.raw
-# Random data everywhere except every tenth 2 MiB block, which stays a hole.
 blocks=$((SIZE / 2097152))
 head -c $((blocks * 2097152)) /dev/urandom | dd of=src.raw bs=2M conv=notrunc iflag=fullblock status=none
 for ((b = 5; b < blocks; b += 10)); do
@@ -33,7 +41,7 @@ for ((b = 5; b < blocks; b += 10)); do
 done
 "$VHDTOOL" convert src.raw fixed.vhd -O fixed
 "$VHDTOOL" convert src.raw dynamic.vhd -O dynamic
-# A 3-layer chain: base = dynamic image; mid and top each rewrite 64 MiB.
+# The chain: base = the dynamic image; mid and top each rewrite 3 x 64 MiB.
 cp dynamic.vhd base.vhd
 "$VHDTOOL" create diff --parent base.vhd mid.vhd >/dev/null
 "$VHDTOOL" create diff --parent mid.vhd top.vhd >/dev/null
@@ -42,54 +50,83 @@ for off in 100M 500M 900M; do "$VHDTOOL" write mid.vhd $off --in piece; done
 head -c 64M /dev/urandom >piece
 for off in 132M 532M 932M; do "$VHDTOOL" write top.vhd $off --in piece; done
 rm -f piece
+"$VHDTOOL" create dynamic $BIG empty.vhd --exact-size >/dev/null
+truncate -s $BIG empty.raw
 sync
 
-# time_once CMD...: syncs (so earlier dirty pages do not throttle this run),
-# runs CMD writing out.raw, prints the wall time in microseconds or FAIL.
-time_once() {
-    local t0 t1
-    rm -f out.raw
-    sync
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || { echo FAIL; return; }
-    t1=$(date +%s%N)
-    rm -f out.raw
-    echo $(( (t1 - t0) / 1000 ))
+# timed CMD...: runs CMD (output discarded) and prints "WALL CPU" in seconds,
+# or "FAIL" when it exits non-zero.
+timed() {
+    local TIMEFORMAT='%3R %3U %3S' t
+    t=$({ time "$@" >/dev/null 2>&1; } 2>&1) || { echo FAIL; return; }
+    awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' <<<"$t"
 }
-# better A B: the smaller of two microsecond counts (FAIL wins).
-better() { if [ "$1" = FAIL ] || [ "$2" = FAIL ]; then echo FAIL; elif [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }
-secs() { [ "$1" = FAIL ] && echo FAIL || awk -v us="$1" 'BEGIN { printf "%.3f", us / 1e6 }'; }
-rate() { awk -v s="$1" -v mb="$MB" 'BEGIN { if (s + 0 > 0) printf "%.0f", mb / s; else print "-" }'; }
 
-printf '\n%-26s %10s %9s %10s %9s %8s\n' "input (${MB} MB disk)" "vhdtool s" "MB/s" "qemu-img s" "MB/s" "ratio"
-for kind in fixed dynamic; do
-    # Interleaved: vhdtool, qemu-img, vhdtool, qemu-img, ...; best of each.
-    vt="" qm=FAIL
+# stats FILE COLUMN: "median min max" of a column of numbers (FAIL if any failed).
+stats() {
+    grep -q FAIL "$1" && { echo "FAIL FAIL FAIL"; return; }
+    awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
+        { v[NR] = $1 }
+        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+              printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
+}
+
+# cell MEDIAN MIN MAX: "0.412 (0.40-0.45)".
+cell() { case $1 in FAIL | n/a) echo "$1" ;; *) printf '%.3f (%.3f-%.3f)' "$1" "$2" "$3" ;; esac; }
+# ratio A B: B / A as "1.23x" (above 1: vhdtool, A, is faster).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "-" }'; }
+
+printf '\n%-24s %-7s | %-21s %-21s %6s | %-21s %-21s %6s\n' "conversion" "output" \
+    "vhdtool wall s" "qemu-img wall s" "ratio" "vhdtool CPU s" "qemu-img CPU s" "ratio"
+
+# row NAME OUT MODE "VHDTOOL ARGS" "QEMU-IMG ARGS": one table row; MODE is
+# absent (OUT removed before each run) or present (OUT left from the last run).
+row() {
+    local name=$1 out=$2 mode=$3 vt=$4 qm=$5 run
+    [[ "$name" =~ $ROWS ]] || return 0
+    : >vt.times
+    : >qm.times
+    # One untimed run of each: inputs into the page cache, OUT exists.
+    # shellcheck disable=SC2086
+    "$VHDTOOL" $vt >/dev/null 2>&1
+    # shellcheck disable=SC2086
+    [ -z "$qm" ] || qemu-img $qm >/dev/null 2>&1
     for ((run = 0; run < RUNS; run++)); do
-        t=$(time_once "$VHDTOOL" convert $kind.vhd out.raw)
-        vt=$([ -z "$vt" ] && echo "$t" || better "$vt" "$t")
-        if [ $HAVE_QEMU = 1 ]; then
-            t=$(time_once qemu-img convert -f vpc -O raw $kind.vhd out.raw)
-            qm=$([ $run = 0 ] && echo "$t" || better "$qm" "$t")
-        fi
+        local first=vt second=qm
+        ((run % 2)) && first=qm second=vt
+        for who in $first $second; do
+            [ "$who" = qm ] && [ -z "$qm" ] && continue
+            [ "$mode" = absent ] && rm -f "$out"
+            sync
+            # shellcheck disable=SC2086
+            if [ "$who" = vt ]; then timed "$VHDTOOL" $vt >>vt.times; else timed qemu-img $qm >>qm.times; fi
+        done
     done
-    vt=$(secs "$vt")
-    if [ $HAVE_QEMU = 1 ]; then
-        qm=$(secs "$qm")
-        ratio=$(awk -v a="$vt" -v b="$qm" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "-" }')
+    rm -f "$out"
+    local vw vc qw qc
+    vw=$(stats vt.times 1) vc=$(stats vt.times 2)
+    if [ -n "$qm" ]; then
+        qw=$(stats qm.times 1) qc=$(stats qm.times 2)
     else
-        qm="n/a" ratio="-"
+        qw="n/a" qc="n/a"
     fi
-    printf '%-26s %10s %9s %10s %9s %8s\n' "$kind VHD -> raw" "$vt" "$(rate "$vt")" "$qm" "$(rate "$qm")" "$ratio"
+    # shellcheck disable=SC2086
+    printf '%-24s %-7s | %-21s %-21s %6s | %-21s %-21s %6s\n' "$name" "$mode" \
+        "$(cell $vw)" "$(cell $qw)" "$(ratio ${vw%% *} ${qw%% *})" \
+        "$(cell $vc)" "$(cell $qc)" "$(ratio ${vc%% *} ${qc%% *})"
+}
+
+for mode in absent present; do
+    row "fixed 1G -> raw" out.raw $mode "convert fixed.vhd out.raw" "convert -f vpc -O raw fixed.vhd out.raw"
+    row "dynamic 1G -> raw" out.raw $mode "convert dynamic.vhd out.raw" "convert -f vpc -O raw dynamic.vhd out.raw"
+    row "raw 1G -> dynamic" out.vhd $mode "convert src.raw out.vhd -O dynamic" \
+        "convert -f raw -O vpc -o subformat=dynamic,force_size=on src.raw out.vhd"
+    row "3-layer chain 1G -> raw" out.raw $mode "convert top.vhd out.raw" ""
+    row "empty dyn 127G -> raw" out.raw $mode "convert empty.vhd out.raw" "convert -f vpc -O raw empty.vhd out.raw"
+    row "empty raw 127G -> dyn" out.vhd $mode "convert empty.raw out.vhd -O dynamic" \
+        "convert -f raw -O vpc -o subformat=dynamic,force_size=on empty.raw out.vhd"
 done
-vt=""
-for ((run = 0; run < RUNS; run++)); do
-    t=$(time_once "$VHDTOOL" convert top.vhd out.raw)
-    vt=$([ -z "$vt" ] && echo "$t" || better "$vt" "$t")
-done
-vt=$(secs "$vt")
-printf '%-26s %10s %9s %10s %9s %8s\n' "3-layer chain -> raw" "$vt" "$(rate "$vt")" "n/a" "-" "-"
 echo
-echo "ratio = qemu-img time / vhdtool time (above 1: vhdtool is faster)."
-echo "Best of $RUNS interleaved runs each (sync before every run), warm page cache (caches cannot be"
-echo "dropped here); the output is not fsync'ed by either tool; the machine may be shared, so expect noise."
+echo "Median (min-max) of $RUNS interleaved runs per tool, whole processes timed from outside;"
+echo "CPU = user + sys. ratio = qemu-img / vhdtool (above 1: vhdtool is faster). sync before every"
+echo "run, inputs in the page cache, outputs not fsync'ed; the machine may be shared, so expect noise."

@@ -47,6 +47,7 @@ static const write_case cases[] = {
     { "allocated block", 8 * KIB, 1024 },        /* block 0 holds [0, 4 KiB) already */
     { "two new blocks", 4 * BLOCK - 1024, 3072 },
     { "unaligned into a new block", 5 * BLOCK + 100, 700 },
+    { "whole new block", 6 * BLOCK, BLOCK },     /* bitmap and data written without composing */
 };
 
 /* One image under test: its file bytes and (differencing) its parent. */
