@@ -21,6 +21,7 @@ static const struct command commands[] = {
     { "boot-next", vt_cmd_boot_next, "make vhdboot boot an entry on the next start only (EFI variable)" },
     { "boot-default", vt_cmd_boot_default, "set vhdboot's default entry (EFI variable)" },
     { "install", vt_cmd_install, "install the loader on an EFI system partition, with a boot entry" },
+    { "bcd", vt_cmd_bcd, "write the BCD store for Windows in a VHD, or show a BCD store" },
 };
 
 /* Prints the list of subcommands to f. */
