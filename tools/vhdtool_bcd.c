@@ -8,6 +8,7 @@
 #include "format/bcd.h"
 #include "format/bytes.h"
 #include "format/platform.h"
+#include "fs/fat_build.h"
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
 
@@ -25,6 +26,9 @@ static const char usage[] =
     "                          (its GPT disk/partition GUIDs or MBR signature/offset)\n"
     "  gpt:{DISK-GUID}:{PARTITION-GUID}\n"
     "  mbr:SIGNATURE:OFFSET    disk signature (hex) and partition start in bytes\n"
+    "--disk also writes the in-memory disk vhdboot starts the boot manager from:\n"
+    "an MBR disk with one FAT16 partition at 32 KiB holding\n"
+    "\\EFI\\Microsoft\\Boot\\bootmgfw.efi (from --bootmgr) and \\EFI\\Microsoft\\Boot\\BCD.\n"
     "--show prints every object and element of a BCD store.\n"
     "\n"
     "options:\n"
@@ -32,6 +36,8 @@ static const char usage[] =
     "  --out FILE             where to write the store\n"
     "  --title TEXT           the entry's description (default \"Windows (VHD)\")\n"
     "  --block-size N         logical block size of IMAGE (default 512)\n"
+    "  --disk FILE            also write the boot manager's FAT disk image\n"
+    "  --bootmgr FILE         the boot manager put on that disk (bootmgfw.efi)\n"
     "  --show FILE            show a store\n"
     "  -h, --help             this text\n"
     "exit status: 0 success, 1 failed, 2 usage error\n";
@@ -135,8 +141,38 @@ static uint64_t filetime_now(void)
     return ((uint64_t)time(NULL) + 11644473600ull) * 10000000ull;
 }
 
-/* Writes the store for --vhd to out. Returns an exit code. */
-static int write_store(const char *vhd, const char *out, const char *title, uint32_t block_size)
+/* Writes the FAT disk holding bootmgr and the store to disk. Returns an exit code. */
+static int write_disk(const char *disk, const char *bootmgr, const uint8_t *store, size_t store_len)
+{
+    size_t blen;
+    uint8_t *bm = read_file(bootmgr, &blen);
+    if (!bm)
+        return VT_EXIT_FAIL;
+    const vb_fat_file files[2] = {
+        { "\\EFI\\Microsoft\\Boot\\bootmgfw.efi", bm, (uint32_t)blen },
+        { "\\EFI\\Microsoft\\Boot\\BCD", store, (uint32_t)store_len },
+    };
+    uint8_t *img;
+    uint64_t size;
+    vb_status st = vb_fat_build(files, 2, "VHDBOOT", 0x5668d0b7, &img, &size);
+    free(bm);
+    if (st != VB_OK)
+        return vt_error("%s: cannot build the disk: %s", disk, vb_status_message(st));
+    FILE *f = fopen(disk, "wb");
+    bool ok = f && fwrite(img, 1, (size_t)size, f) == size;
+    if (f && fclose(f) != 0)
+        ok = false;
+    vb_free(img);
+    if (!ok)
+        return vt_error("%s: cannot write", disk);
+    printf("wrote %s (%llu bytes): FAT16 partition at 32 KiB with \\EFI\\Microsoft\\Boot\\bootmgfw.efi and BCD\n",
+           disk, (unsigned long long)size);
+    return VT_EXIT_OK;
+}
+
+/* Writes the store for --vhd to out (and the disk when asked). Returns an exit code. */
+static int write_store(const char *vhd, const char *out, const char *title, uint32_t block_size,
+                       const char *disk, const char *bootmgr)
 {
     const char *sep = strstr(vhd, ":\\");
     if (!sep)
@@ -159,12 +195,15 @@ static int write_store(const char *vhd, const char *out, const char *title, uint
     bool ok = f && fwrite(hive, 1, len, f) == len;
     if (f && fclose(f) != 0)
         ok = false;
-    vb_free(hive);
-    if (!ok)
+    if (!ok) {
+        vb_free(hive);
         return vt_error("%s: cannot write", out);
+    }
     printf("wrote %s (%zu bytes): entry %s \"%s\", device and osdevice vhd=[%s]%s\n",
            out, len, VB_BCD_VHDBOOT_ENTRY, title ? title : "Windows (VHD)", part, sep + 1);
-    return VT_EXIT_OK;
+    rc = disk ? write_disk(disk, bootmgr, hive, len) : VT_EXIT_OK;
+    vb_free(hive);
+    return rc;
 }
 
 /* Prints the elements of one object's Elements key. Returns a status. */
@@ -248,10 +287,12 @@ int vt_cmd_bcd(int argc, char **argv)
         { "title", required_argument, NULL, 't' },
         { "block-size", required_argument, NULL, 'b' },
         { "show", required_argument, NULL, 's' },
+        { "disk", required_argument, NULL, 'd' },
+        { "bootmgr", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *vhd = NULL, *out = NULL, *title = NULL, *show = NULL;
+    const char *vhd = NULL, *out = NULL, *title = NULL, *show = NULL, *disk = NULL, *bootmgr = NULL;
     uint64_t block_size = 512;
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -260,6 +301,8 @@ int vt_cmd_bcd(int argc, char **argv)
         case 'o': out = optarg; break;
         case 't': title = optarg; break;
         case 's': show = optarg; break;
+        case 'd': disk = optarg; break;
+        case 'm': bootmgr = optarg; break;
         case 'b':
             if (!vt_parse_size(optarg, &block_size) || block_size < 512 || block_size > 65536 ||
                 (block_size & (block_size - 1)))
@@ -272,11 +315,13 @@ int vt_cmd_bcd(int argc, char **argv)
     if (optind != argc)
         return vt_usage_error("bcd", "unexpected argument '%s'", argv[optind]);
     if (show) {
-        if (vhd || out || title)
+        if (vhd || out || title || disk || bootmgr)
             return vt_usage_error("bcd", "--show takes no other option");
         return show_store(show);
     }
     if (!vhd || !out)
         return vt_usage_error("bcd", "--vhd and --out are required (or --show)");
-    return write_store(vhd, out, title, (uint32_t)block_size);
+    if (!disk != !bootmgr)
+        return vt_usage_error("bcd", "--disk and --bootmgr go together");
+    return write_store(vhd, out, title, (uint32_t)block_size, disk, bootmgr);
 }
