@@ -87,7 +87,11 @@ static vb_status read_gpt(vb_source *disk, uint32_t block_size, uint32_t number,
     out->style = VB_DISK_GPT;
     vb_memcpy(out->disk_guid, hdr + 56, 16);
     vb_memcpy(out->part_guid, entry + 16, 16);
-    out->part_offset = vb_le64(entry + 32) * block_size;
+    uint64_t first = vb_le64(entry + 32), last = vb_le64(entry + 40);
+    if (last < first || last - first >= UINT64_MAX / block_size || first > UINT64_MAX / block_size)
+        return VB_ERR_FS_CORRUPT;
+    out->part_offset = first * block_size;
+    out->part_size = (last - first + 1) * block_size;
     return VB_OK;
 }
 
@@ -113,5 +117,6 @@ vb_status vb_disk_id_read(vb_source *disk, uint32_t block_size, uint32_t number,
     out->style = VB_DISK_MBR;
     out->mbr_signature = vb_le32(mbr + 440);
     out->part_offset = (uint64_t)vb_le32(e + 8) * block_size;
+    out->part_size = (uint64_t)vb_le32(e + 12) * block_size;
     return VB_OK;
 }

@@ -15,7 +15,8 @@ typedef struct vb_disk_id {
     uint8_t disk_guid[16];        /* GPT: as stored on disk (mixed-endian GUID bytes) */
     uint8_t part_guid[16];        /* GPT: unique partition GUID, as stored */
     uint32_t mbr_signature;       /* MBR: disk signature at byte 440 */
-    uint64_t part_offset;         /* MBR: partition start in bytes */
+    uint64_t part_offset;         /* partition start in bytes (what MBR identity uses) */
+    uint64_t part_size;           /* partition length in bytes (0 when unknown) */
 } vb_disk_id;
 
 /* Reads the identity of partition number (1-based; MBR primaries 1-4) from

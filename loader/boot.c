@@ -13,6 +13,7 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
+#include "windows.h"
 #include "efi/console.h"
 #include "efi/host_opener.h"
 #include "efi/host_volumes.h"
@@ -31,6 +32,7 @@ struct attempt {
     efi_vdisk *vdisk;
     efi_host_volume *home;      /* where the top VHD is looked for first */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
+    efi_host_volume *top_volume; /* where the top VHD was found */
     bool top_anywhere;          /* a bare path: other volumes too */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
     char path[VB_PATH_MAX];     /* volume-absolute path of the top VHD */
@@ -152,6 +154,7 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     efi_host_volume *top_volume = a->home;
     bool extent_mapped = true;
     efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
+    a->top_volume = top_volume;
     if (writable && !extent_mapped)
         a->grown = top_volume;
     a->write = entry->write;
@@ -198,8 +201,12 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
     efi_say("vhdboot: opening %s\n", a->shown[0] ? a->shown : entry->vhd);
     if (st == VB_OK)
         st = attach(a, entry, diag);
-    if (st == VB_OK)
-        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->shown, entry->efi, diag);
+    if (st == VB_OK) {
+        /* Windows' boot manager gets a BCD pointing at the VHD file (windows.h) */
+        st = vb_windows_boot(image, entry, a->vdisk, a->chain, a->top_volume, a->shown, diag);
+        if (st == VB_ERR_NOT_FOUND)
+            st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->shown, entry->efi, diag);
+    }
     /* vb_chainload returns only on failure, so there is always something to report */
     report(a, diag);
     if (cleanup(a))
