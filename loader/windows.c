@@ -325,10 +325,12 @@ static void warn_locators(vb_chain *chain)
     }
 }
 
-/* A read-only block source over a buffer: the FAT disk. */
+/* A read-only block source over a buffer: the FAT disk. Allocated, so
+ * that it can outlive the call when the firmware keeps the disk. */
 struct membuf {
-    const uint8_t *data;
+    uint8_t *data;
     uint64_t size;
+    vb_source src;
 };
 
 static vb_status mem_read(void *ctx, uint64_t offset, void *buf, size_t len)
@@ -393,18 +395,24 @@ vb_status vb_windows_boot(EFI_HANDLE image, const vb_boot_entry *entry, efi_vdis
     if (st != VB_OK)
         return vb_fail(diag, st, "%s: cannot build the boot manager's disk: %s", shown, vb_status_message(st));
 
-    struct membuf m = { img, img_size };
-    vb_source src = { .size = img_size, .ctx = &m, .read = mem_read };
+    struct membuf *m = vb_alloc(sizeof *m);
+    if (!m) {
+        vb_free(img);
+        return vb_fail(diag, VB_ERR_NO_MEMORY, "%s: out of memory", shown);
+    }
+    m->data = img;
+    m->size = img_size;
+    m->src = (vb_source){ .size = img_size, .ctx = m, .read = mem_read };
     static const uint8_t disk_uuid[16] = { 'v', 'h', 'd', 'b', 'o', 'o', 't', '-', 'w', 'i', 'n', 'd', 'o', 'w', 's', 0 };
     efi_vdisk *fat = NULL;
-    st = efi_vdisk_install(&src, disk_uuid, NULL, true, &fat, diag);
-    if (st != VB_OK) {
-        vb_free(img);
-        return st;
+    st = efi_vdisk_install(&m->src, disk_uuid, NULL, true, &fat, diag);
+    if (st == VB_OK) {
+        efi_say("vhdboot: BCD: device and osdevice vhd=[%s]%s\n", efi_host_volume_name(host), desc.vhd_path);
+        st = vb_chainload(image, efi_vdisk_device_path(fat), "the boot manager's disk", BOOTMGFW, diag);
+        if (!efi_vdisk_uninstall(fat))
+            return st;    /* the firmware still holds the disk: its memory stays */
     }
-    efi_say("vhdboot: BCD: device and osdevice vhd=[%s]%s\n", efi_host_volume_name(host), desc.vhd_path);
-    st = vb_chainload(image, efi_vdisk_device_path(fat), "the boot manager's disk", BOOTMGFW, diag);
-    if (efi_vdisk_uninstall(fat))
-        vb_free(img);     /* else the firmware still holds the disk: leave its memory */
+    vb_free(img);
+    vb_free(m);
     return st;
 }

@@ -100,6 +100,21 @@ it_expect "fathost: refused: Windows needs the VHD on NTFS" \
 it_expect "fathost: back at the menu" '^vhdboot: returning to menu'
 it_reject "fathost: the boot manager was not started" '^BCDCHECK|starting .*bootmgfw'
 
+# --- a differencing child whose parent Windows would not find by its locators ---------
+# The child's W2ru/W2ku point at ../a/base.vhd; on DATA both sit in \vms, where
+# only vhdboot's last-resort search (the header name's last component) finds it.
+mkdir -p "$W/loc/a" "$W/loc/b" && cp "$W/win-esp-plain.vhd" "$W/loc/a/base.vhd" &&
+    "$VHDTOOL" create diff --parent "$W/loc/a/base.vhd" "$W/loc/b/child.vhd" >/dev/null &&
+    ntfscp -q "$W/datavol.img" "$W/loc/a/base.vhd" /vms/base.vhd &&
+    ntfscp -q "$W/datavol.img" "$W/loc/b/child.vhd" /vms/child.vhd &&
+    dd if="$W/datavol.img" of="$DATA" bs=1M seek=1 conv=notrunc,sparse status=none || it_setup_fail "child on DATA"
+it_conf_single "Windows child" 'DATA:\vms\child.vhd' | esp_conf "$ESP"
+it_boot win-locator "$ESP"
+it_expect "locator: the parent is found, with a warning naming the fix" \
+    '^vhdboot: warning: .vms.child\.vhd: its parent .vms.base\.vhd was found by vhdboot.s own search, not by the W2ru/W2ku locators Windows uses; fix them with: vhdtool set-parent .vms.child\.vhd .vms.base\.vhd'
+it_expect_guest "locator: the boot goes on: BCDCHECK: PASS for the child" '^BCDCHECK: PASS the VHD device names \\vms\\child\.vhd'
+IT_LOG=$W/win-esp.log it_reject "locator: no warning for a VHD without parents (the esp boot)" '^vhdboot: warning'
+
 # --- Secure Boot: signed vhdboot and a signed app -----------------------------------------
 SB_CODE=${SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
 SB_VARS=${SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd}
@@ -111,6 +126,7 @@ sign() { sbsign --key "$W/db.key" --cert "$SB_CERT" --output "$2" "$1" >/dev/nul
 sign "$T_BUILD/vhdboot.efi" "$W/vhdboot-signed.efi" && sign "$APP" "$W/bcdcheck-signed.efi" || it_setup_fail "signing"
 build_vhds "$W/bcdcheck-signed.efi" signed || it_setup_fail "signed VHDs"
 ntfscp -q -f "$W/datavol.img" "$W/win-esp-signed.vhd" /vms/win-esp.vhd &&
+    ntfscp -q "$W/datavol.img" "$W/win-esp-plain.vhd" /vms/win-unsigned.vhd &&
     dd if="$W/datavol.img" of="$DATA" bs=1M seek=1 conv=notrunc,sparse status=none || it_setup_fail "signed VHD on DATA"
 mcopy -o -i "$ESP@@1M" "$W/vhdboot-signed.efi" ::/EFI/BOOT/BOOTX64.EFI || it_setup_fail "signed loader"
 it_conf_single "Windows under Secure Boot" 'DATA:\vms\win-esp.vhd' | esp_conf "$ESP"
@@ -121,4 +137,9 @@ EOF
 chmod +x "$W/qemu-secboot"
 QEMU=$W/qemu-secboot OVMF_CODE=$SB_CODE OVMF_VARS=$SB_VARS it_boot win-secure "$ESP"
 it_expect_guest "secure: the signed boot manager starts from the FAT disk: BCDCHECK: PASS" '^BCDCHECK: PASS'
+it_conf_single "Unsigned boot manager" 'DATA:\vms\win-unsigned.vhd' | esp_conf "$ESP"
+QEMU=$W/qemu-secboot OVMF_CODE=$SB_CODE OVMF_VARS=$SB_VARS it_boot win-unsigned "$ESP"
+it_expect "secure: an unsigned boot manager is refused by the firmware, named" \
+    '^vhdboot: error: Secure Boot refused \\EFI\\Microsoft\\Boot\\bootmgfw\.efi'
+it_reject "secure: the unsigned one never ran" '^BCDCHECK'
 exit $T_FAILED
