@@ -140,6 +140,87 @@ static void test_hostile_devices(void **state)
     assert_int_equal(vb_bcd_encode_vhd(&id, "\\x.vhd", VB_BCDE_APP_PATH, good, 100, &len), VB_ERR_INVALID_ARG);
 }
 
+/* UTF-16LE of ascii followed by `zeros` zero bytes, into out; returns the length. */
+static size_t utf16z(const char *ascii, unsigned zeros, uint8_t *out)
+{
+    size_t n = 0;
+    for (; *ascii; ascii++) {
+        out[n++] = (uint8_t)*ascii;
+        out[n++] = 0;
+    }
+    for (unsigned i = 0; i < zeros; i++)
+        out[n++] = 0;
+    return n;
+}
+
+/* Reads element type of object in hive h and compares it with want (and its registry type). */
+static void expect_element(const vb_regf *h, const char *object, uint32_t type, uint32_t reg,
+                           const uint8_t *want, size_t want_len)
+{
+    uint8_t got[512];
+    uint32_t n, r;
+    assert_int_equal(vb_bcd_element(h, object, type, got, sizeof(got), &n, &r), VB_OK);
+    assert_int_equal(r, reg);
+    assert_int_equal(n, want_len);
+    assert_memory_equal(got, want, want_len);
+}
+
+/* The other element formats, as documented (BcdElementType: string = UTF-16
+ * with NUL in REG_SZ, object list = REG_MULTI_SZ ending in an empty string,
+ * integer = 8 bytes, boolean = 1 byte, both REG_BINARY), checked byte for
+ * byte on Windows' store and on ours. */
+static void test_value_encodings(void **state)
+{
+    (void)state;
+    uint8_t want[256];
+    size_t n;
+    static const uint8_t one8[8] = { 1, 0, 0, 0, 0, 0, 0, 0 }, zero8[8] = { 0 }, no[1] = { 0 };
+    size_t len;
+    uint8_t *data = windows_bcd(&len);
+    if (!data)
+        skip();
+    vb_regf h;
+    assert_int_equal(vb_regf_open(&h, data, len), VB_OK);
+    n = utf16z("{19260817-6666-8888-abcd-000000000000}", 4, want);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DISPLAY_ORDER, VB_REG_MULTI_SZ, want, n);
+    n = utf16z("{19260817-6666-8888-abcd-000000000000}", 2, want);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DEFAULT, VB_REG_SZ, want, n);
+    n = utf16z("NTloader", 2, want);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DESCRIPTION, VB_REG_SZ, want, n);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_TIMEOUT, VB_REG_BINARY, one8, 8);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DISPLAY_MENU, VB_REG_BINARY, no, 1);
+    free(data);
+
+    vb_bcd_desc d = { .host = windows_c, .vhd_path = "\\w.vhd", .title = "T" };
+    uint8_t *store;
+    assert_int_equal(vb_bcd_build(&d, 0, &store, &len), VB_OK);
+    assert_int_equal(vb_regf_open(&h, store, len), VB_OK);
+    n = utf16z(VB_BCD_VHDBOOT_ENTRY, 4, want);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DISPLAY_ORDER, VB_REG_MULTI_SZ, want, n);
+    n = utf16z(VB_BCD_VHDBOOT_ENTRY, 2, want);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DEFAULT, VB_REG_SZ, want, n);
+    n = utf16z("T", 2, want);
+    expect_element(&h, VB_BCD_VHDBOOT_ENTRY, VB_BCDE_DESCRIPTION, VB_REG_SZ, want, n);
+    n = utf16z("\\Windows", 2, want);
+    expect_element(&h, VB_BCD_VHDBOOT_ENTRY, VB_BCDE_SYSTEM_ROOT, VB_REG_SZ, want, n);
+    n = utf16z(VB_BCD_BOOTLOADERSETTINGS, 4, want);
+    expect_element(&h, VB_BCD_VHDBOOT_ENTRY, VB_BCDE_INHERIT, VB_REG_MULTI_SZ, want, n);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_TIMEOUT, VB_REG_BINARY, zero8, 8);
+    expect_element(&h, VB_BCD_BOOTMGR, VB_BCDE_DISPLAY_MENU, VB_REG_BINARY, no, 1);
+    /* the object types, as Windows' store has them for the same objects */
+    uint32_t key, vk, got;
+    uint8_t t[4];
+    assert_int_equal(vb_regf_find_path(&h, h.root, "Objects\\" VB_BCD_BOOTMGR "\\Description", &key), VB_OK);
+    assert_int_equal(vb_regf_find_value(&h, key, "Type", &vk), VB_OK);
+    assert_int_equal(vb_regf_value_data(&h, vk, t, 4, &got), VB_OK);
+    assert_int_equal(vb_le32(t), 0x10100002);
+    assert_int_equal(vb_regf_find_path(&h, h.root, "Objects\\" VB_BCD_VHDBOOT_ENTRY "\\Description", &key), VB_OK);
+    assert_int_equal(vb_regf_find_value(&h, key, "Type", &vk), VB_OK);
+    assert_int_equal(vb_regf_value_data(&h, vk, t, 4, &got), VB_OK);
+    assert_int_equal(vb_le32(t), 0x10200003);
+    vb_free(store);
+}
+
 /* The generated store: {bootmgr} defaults to the VHD entry, whose devices
  * name the host partition and the file; element value types follow the
  * element format (Microsoft BcdElementType). */
@@ -262,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_vhd_device_matches_windows),
         cmocka_unit_test(test_gpt_partition_vector),
         cmocka_unit_test(test_hostile_devices),
+        cmocka_unit_test(test_value_encodings),
         cmocka_unit_test(test_generated_store),
         cmocka_unit_test(test_generated_store_mbr),
     };
