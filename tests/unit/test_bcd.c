@@ -12,6 +12,7 @@
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "tests/unit/bcd_store.h"
+#include "tests/unit/memsource.h"
 
 /* The Windows-made entries: ...0001 is vhd=[C:]\000...000.vhd (MBR disk
  * signature 0x43da9ab1, C: at byte 0x1f500000), ...0002 is partition=C:. */
@@ -138,6 +139,76 @@ static void test_hostile_devices(void **state)
     assert_int_equal(vb_bcd_encode_vhd(&id, "no-backslash.vhd", VB_BCDE_APP_PATH, good, sizeof(good), &len),
                      VB_ERR_INVALID_ARG);
     assert_int_equal(vb_bcd_encode_vhd(&id, "\\x.vhd", VB_BCDE_APP_PATH, good, 100, &len), VB_ERR_INVALID_ARG);
+}
+
+/* Partition identity from MBR and GPT tables (UEFI 2.10 section 5: MBR
+ * signature at 440, entries at 446; GPT header at LBA 1 with the disk GUID at
+ * 56, entry array LBA at 72, count at 80, entry size at 84; an entry's unique
+ * GUID at 16, first and last LBA at 32 and 40); damaged tables refused. */
+static void test_disk_id(void **state)
+{
+    (void)state;
+    uint8_t disk[64 * 512] = { 0 };
+    vb_put_le32(disk + 440, 0xdeadbeef);
+    disk[446 + 16 + 4] = 0x07;                       /* partition 2 */
+    vb_put_le32(disk + 446 + 16 + 8, 2048);
+    vb_put_le32(disk + 446 + 16 + 12, 4096);
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    memsource *ms = memsource_new_readonly(disk, sizeof(disk));
+    vb_disk_id id;
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_OK);
+    assert_int_equal(id.style, VB_DISK_MBR);
+    assert_int_equal(id.mbr_signature, 0xdeadbeef);
+    assert_int_equal(id.part_offset, 2048 * 512);
+    assert_int_equal(id.part_size, 4096 * 512);
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 1, &id), VB_ERR_NOT_FOUND);
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 5, &id), VB_ERR_NOT_FOUND);
+    memsource_free(ms);
+
+    /* GPT: protective MBR, header at LBA 1, entries at LBA 2 */
+    memset(disk + 446, 0, 64);
+    disk[446 + 4] = 0xEE;
+    uint8_t *h = disk + 512, *e = disk + 1024 + 128;   /* entry 2 */
+    memcpy(h, "EFI PART", 8);
+    assert_true(vb_guid_parse("{01234567-89ab-cdef-0123-456789abcdef}", h + 56));
+    vb_put_le32(h + 72, 2);
+    vb_put_le32(h + 80, 128);
+    vb_put_le32(h + 84, 128);
+    e[0] = 1;                                          /* some type GUID */
+    assert_true(vb_guid_parse("{fedcba98-7654-3210-fedc-ba9876543210}", e + 16));
+    vb_put_le32(e + 32, 34);
+    vb_put_le32(e + 40, 63);
+    ms = memsource_new_readonly(disk, sizeof(disk));
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_OK);
+    assert_int_equal(id.style, VB_DISK_GPT);
+    char text[39];
+    vb_guid_format(id.disk_guid, text);
+    assert_string_equal(text, "{01234567-89ab-cdef-0123-456789abcdef}");
+    vb_guid_format(id.part_guid, text);
+    assert_string_equal(text, "{fedcba98-7654-3210-fedc-ba9876543210}");
+    assert_int_equal(id.part_offset, 34 * 512);
+    assert_int_equal(id.part_size, 30 * 512);
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 1, &id), VB_ERR_NOT_FOUND);  /* unused entry */
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 129, &id), VB_ERR_NOT_FOUND);
+    memsource_free(ms);
+    vb_put_le32(e + 40, 10);                           /* last before first */
+    ms = memsource_new_readonly(disk, sizeof(disk));
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_ERR_FS_CORRUPT);
+    memsource_free(ms);
+    vb_put_le32(h + 84, 0xFFFFFFFF);                   /* absurd entry size */
+    ms = memsource_new_readonly(disk, sizeof(disk));
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_ERR_FS_CORRUPT);
+    memsource_free(ms);
+    vb_put_le32(h + 84, 128);
+    vb_put_le32(h + 72, 0x7FFFFFFF);                   /* entries past the disk */
+    ms = memsource_new_readonly(disk, sizeof(disk));
+    assert_int_not_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_OK);
+    memsource_free(ms);
+    disk[511] = 0;                                     /* no boot signature at all */
+    ms = memsource_new_readonly(disk, sizeof(disk));
+    assert_int_equal(vb_disk_id_read(&ms->src, 512, 1, &id), VB_ERR_FS_CORRUPT);
+    memsource_free(ms);
 }
 
 /* UTF-16LE of ascii followed by `zeros` zero bytes, into out; returns the length. */
@@ -344,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_gpt_partition_vector),
         cmocka_unit_test(test_hostile_devices),
         cmocka_unit_test(test_value_encodings),
+        cmocka_unit_test(test_disk_id),
         cmocka_unit_test(test_generated_store),
         cmocka_unit_test(test_generated_store_mbr),
     };
