@@ -36,6 +36,8 @@ static const char *const messages[VB_STATUS_COUNT] = {
     [VB_ERR_FS_UNSUPPORTED] = "file is compressed, encrypted or sparse",
     [VB_ERR_FS_NOT_RECOGNISED] = "file system not recognised",
     [VB_ERR_CONFIG] = "configuration error",
+    [VB_ERR_HIVE_CORRUPT] = "registry hive structure is corrupt",
+    [VB_ERR_BCD_ELEMENT] = "BCD element is malformed or of an unexpected kind",
 };
 
 const char *vb_status_message(vb_status status)

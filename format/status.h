@@ -43,6 +43,9 @@ typedef enum vb_status {
     VB_ERR_FS_NOT_RECOGNISED,
     /* configuration */
     VB_ERR_CONFIG,
+    /* registry hives and BCD stores */
+    VB_ERR_HIVE_CORRUPT,
+    VB_ERR_BCD_ELEMENT,      /* a BCD element is malformed or of an unexpected kind */
     VB_STATUS_COUNT
 } vb_status;
 

@@ -24,6 +24,15 @@
  *   utf.h, utf.c           UTF-8 / UTF-16 conversion
  *   uuid.h, uuid.c         UUIDs as text
  *   platform.h             hooks the platform provides (allocation)
+ *   regf.h, regf_struct.h  registry hive (regf) API and on-disk cells
+ *   regf_read.c            hostile-input-safe hive reader
+ *   regf_write.c           hive writer
+ *   bcd.h                  BCD store API (Windows' boot configuration)
+ *   bcd_build.c            the BCD vhdboot generates for Windows in a VHD
+ *   bcd_device.c           BCD device element encodings (VHD, partition)
+ *   bcd_read.c             decoding a BCD store's objects and elements
+ *   bcd_text.c             BCD element names and values as text
+ *   disk_id.h, disk_id.c   a host partition's identity (GPT GUIDs or MBR signature)
  *
  * Paths inside the core are UTF-8, volume-absolute, with '\' separators,
  * e.g. "\vms\lab\child.vhd". The platform's opener maps them to real files. */

@@ -15,6 +15,7 @@
 #include "chainload.h"
 #include "conf_file.h"
 #include "locate.h"
+#include "windows.h"
 #include "efi/efi_console.h"
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
@@ -34,6 +35,7 @@ struct attempt {
     efi_trace *trace;           /* the entry's `trace`, NULL when off */
     efi_host_volume *trace_volume; /* the volume trace.log was written to */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
+    efi_host_volume *top_volume; /* where the top VHD was found */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
     vb_vhd_place place;         /* where the top VHD is looked for, and its path */
 };
@@ -111,6 +113,7 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     efi_host_volume *top_volume = a->place.home;
     bool extent_mapped = true;
     efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
+    a->top_volume = top_volume;
     if (writable && !extent_mapped)
         a->grown = top_volume;
     a->write = entry->write;
@@ -183,8 +186,12 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
         st = start_trace(a, loader_device, loader_path, entry, diag);
     if (st == VB_OK)
         st = attach(a, entry, diag);
-    if (st == VB_OK)
-        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->place.shown, entry->efi, a->trace, diag);
+    if (st == VB_OK) {
+        /* Windows' boot manager gets a BCD pointing at the VHD file (windows.h) */
+        st = vb_windows_boot(image, entry, a->vdisk, a->chain, a->top_volume, a->place.shown, diag);
+        if (st == VB_ERR_NOT_FOUND)
+            st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->place.shown, entry->efi, a->trace, diag);
+    }
     /* vb_chainload returns only on failure, so there is always something to report */
     report(a, diag);
     if (a->trace)
