@@ -27,6 +27,8 @@
 #define VB_PATH_MAX 1024u
 
 enum vb_disk_type { VB_DISK_FIXED = 2, VB_DISK_DYNAMIC = 3, VB_DISK_DIFF = 4 };
+/* Container format of a layer (vb_layer_open tells them apart by content). */
+enum vb_image_format { VB_FORMAT_VHD = 0, VB_FORMAT_VHDX = 1 };
 
 typedef struct vb_geometry {
     uint16_t cylinders;
@@ -37,6 +39,9 @@ typedef struct vb_geometry {
 /* Everything parsed from a footer (+ header for dynamic/differencing). */
 typedef struct vb_vhd_info {
     enum vb_disk_type type;
+    enum vb_image_format format;
+    uint32_t sector_size;          /* logical sector: 512 for VHD, 512 or 4096 for VHDX */
+    uint32_t physical_sector_size; /* 512 for VHD */
     uint64_t disk_size;        /* bytes the disk exposes (after the creator size rule) */
     uint64_t current_size;     /* footer field */
     uint64_t original_size;    /* footer field */

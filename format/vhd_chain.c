@@ -3,10 +3,13 @@
  * The top file is opened through the platform opener (writable on request),
  * then, while the current layer is differencing, its parent candidates are
  * tried in order (vb_parent_candidates). A candidate is accepted only when its
- * footer UUID is the child's parent UUID; its size must equal the child's.
+ * footer UUID is the child's parent UUID (VHDX: its DataWriteGuid is the
+ * child's parent_linkage or parent_linkage2); its size and sector size must
+ * equal the child's, and its format (VHD or VHDX) too.
  * A UUID seen twice is a cycle; more than VB_MAX_CHAIN_DEPTH layers is refused.
  * Layer i reads its absent sectors from layer i+1. */
 #include "vhd.h"
+#include "vhdx.h"
 #include "bytes.h"
 #include "platform.h"
 
@@ -137,6 +140,19 @@ static void uuid_hex(const uint8_t uuid[16], char out[33])
     out[32] = '\0';
 }
 
+/* Whether a VHDX parent's DataWriteGuid is the child's parent_linkage or
+ * (when set) parent_linkage2. */
+static bool vhdx_linkage_matches(const vb_layer *child, const vb_vhd_info *pinfo)
+{
+    const vb_vhdx_info *x = vb_layer_vhdx(child);
+    if (!x)
+        return false;
+    if (vb_memcmp(pinfo->uuid, x->parent.linkage, 16) == 0)
+        return true;
+    return x->parent.has_linkage2 && !vb_guid_is_zero(x->parent.linkage2) &&
+           vb_memcmp(pinfo->uuid, x->parent.linkage2, 16) == 0;
+}
+
 /* Finds, opens and checks the parent of layer i into slot i+1. Returns VB_OK
  * or the refusal with diag naming the child, the paths tried and why. */
 static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned i, unsigned flags,
@@ -167,7 +183,27 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
             continue;
         }
         const vb_vhd_info *pinfo = vb_layer_info(chain->layers[i + 1].layer);
-        if (vb_memcmp(pinfo->uuid, cinfo->parent_uuid, 16) != 0) {
+        if (pinfo->format != cinfo->format) {
+            close_slot(chain, i + 1);
+            return vb_fail(diag, VB_ERR_CHAIN_MIXED, "%s: parent %s is a %s, the child a %s: VHD and VHDX cannot be mixed in one chain",
+                           child_path, path, pinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD",
+                           cinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD");
+        }
+        if (cinfo->format == VB_FORMAT_VHDX && !vhdx_linkage_matches(child, pinfo)) {
+            char want[37], got[37];
+            vb_guid_format(cinfo->parent_uuid, want);
+            vb_guid_format(pinfo->uuid, got);
+            note_tried(s, path, "DataWriteGuid differs");
+            if (!s->rejected || s->rejection.status != VB_ERR_VHDX_PARENT_LINKAGE) {
+                vb_fail(&s->rejection, VB_ERR_VHDX_PARENT_LINKAGE,
+                        "%s: parent %s has DataWriteGuid %s, the child's parent_linkage is %s", child_path, path, got,
+                        want);
+                s->rejected = true;
+            }
+            close_slot(chain, i + 1);
+            continue;
+        }
+        if (cinfo->format == VB_FORMAT_VHD && vb_memcmp(pinfo->uuid, cinfo->parent_uuid, 16) != 0) {
             char want[33], got[33];
             uuid_hex(cinfo->parent_uuid, want);
             uuid_hex(pinfo->uuid, got);
@@ -184,6 +220,12 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
             close_slot(chain, i + 1);
             return vb_fail(diag, VB_ERR_CHAIN_CYCLE, "%s: parent chain has a cycle: parent %s is already in the chain",
                            child_path, path);
+        }
+        if (pinfo->sector_size != cinfo->sector_size) {
+            unsigned ps = pinfo->sector_size, cs = cinfo->sector_size;
+            close_slot(chain, i + 1);
+            return vb_fail(diag, VB_ERR_PARENT_SECTOR_SIZE, "%s: parent %s has %u-byte sectors, the child %u-byte ones",
+                           child_path, path, ps, cs);
         }
         if (pinfo->disk_size != cinfo->disk_size) {
             unsigned long long psize = pinfo->disk_size, csize = cinfo->disk_size;

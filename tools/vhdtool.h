@@ -106,7 +106,8 @@ typedef struct vt_disk {
 } vt_disk;
 
 /* Whether host_path looks like a VHD: "conectix" in its trailing footer
- * (512- or 511-byte form) or in the footer copy at offset 0. Sets *is_vhd.
+ * (512- or 511-byte form) or in the footer copy at offset 0, or a VHDX
+ * ("vhdxfile" at offset 0). Sets *is_vhd.
  * Returns VB_ERR_NOT_FOUND / VB_ERR_IO when the file cannot be read. */
 vb_status vt_probe_vhd(const char *host_path, bool *is_vhd);
 /* Opens host_path as a VHD chain (flags as vb_chain_open) or, when it has no
