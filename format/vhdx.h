@@ -93,6 +93,11 @@ bool vb_vhdx_sniff(const uint8_t first8[8]);
 /* The VHDX facts of a layer, or NULL when the layer is a VHD. */
 const vb_vhdx_info *vb_layer_vhdx(const vb_layer *layer);
 
+/* Gives a writable VHDX layer the FileWriteGuid and DataWriteGuid (32
+ * bytes) its first write puts into the headers (without them, new values
+ * are derived from the old ones). No effect on a VHD layer. */
+void vb_vhdx_set_write_guids(vb_layer *layer, const uint8_t guids[32]);
+
 /* ---- creation ---- */
 typedef struct vb_vhdx_create_params {
     enum vb_disk_type type;       /* fixed, dynamic or differencing */

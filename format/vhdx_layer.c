@@ -355,8 +355,6 @@ vb_status vb_vhdx_layer_open(vb_layer *layer, unsigned flags, vb_diag *diag)
     if (!x)
         return vb_fail(diag, VB_ERR_NO_MEMORY, "%s: no memory for a VHDX layer", name);
     layer->vhdx = x;
-    if (flags & VB_OPEN_WRITABLE)
-        return vb_fail(diag, VB_ERR_UNSUPPORTED, "%s: writing to a VHDX is not supported yet", name);
     vb_status st = vb_vhdx_read_headers(x, layer->file, name, diag);
     if (st != VB_OK)
         return st;
@@ -405,7 +403,7 @@ vb_status vb_vhdx_layer_open(vb_layer *layer, unsigned flags, vb_diag *diag)
     layer->self.size = x->info.virtual_size;
     layer->self.ctx = layer;
     layer->self.read = vhdx_read;
-    layer->self.write = NULL;
+    layer->self.write = layer->writable ? vb_vhdx_layer_write : NULL;
     layer->self.flush = vhdx_flush;
     layer->self.close = NULL;
     return VB_OK;

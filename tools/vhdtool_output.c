@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 #define ZERO_GRAIN (64u << 10)  /* zero detection unit for raw/fixed output */
 
@@ -44,6 +45,8 @@ int vt_output_create(vt_output *out, const vb_vhd_info *in_info)
         return VT_EXIT_OK;
     }
     out->fd = -1;
+    if (out->format == VT_OUT_VHDX)
+        return vt_vhdx_output_create(out, in_info);
     uint8_t uuid[16];
     if (!vt_random_uuid(uuid))
         return vt_error("cannot read random bytes from /dev/urandom for the UUID");
@@ -151,5 +154,5 @@ vb_status vt_output_finish(vt_output *out)
 vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, size_t len)
 {
     vt_output *out = ctx;
-    return out->format == VT_OUT_DYNAMIC ? write_blocks(out, offset, buf, len) : write_sparse(out, offset, buf, len);
+    return out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX ? write_blocks(out, offset, buf, len) : write_sparse(out, offset, buf, len);
 }
