@@ -184,10 +184,12 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
         }
         const vb_vhd_info *pinfo = vb_layer_info(chain->layers[i + 1].layer);
         if (pinfo->format != cinfo->format) {
+            const char *pf = pinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD";
+            const char *cf = cinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD";
             close_slot(chain, i + 1);
-            return vb_fail(diag, VB_ERR_CHAIN_MIXED, "%s: parent %s is a %s, the child a %s: VHD and VHDX cannot be mixed in one chain",
-                           child_path, path, pinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD",
-                           cinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD");
+            return vb_fail(diag, VB_ERR_CHAIN_MIXED,
+                           "%s: parent %s is a %s, the child a %s: VHD and VHDX cannot be mixed in one chain",
+                           child_path, path, pf, cf);
         }
         if (cinfo->format == VB_FORMAT_VHDX && !vhdx_linkage_matches(child, pinfo)) {
             char want[37], got[37];

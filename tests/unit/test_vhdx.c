@@ -349,7 +349,8 @@ static void test_metadata_and_bat(void **state)
     put_le64(bat, 7);
     open_fails(ms, VB_ERR_VHDX_BAT_STATE);
     uint8_t z[4096] = { 0 };
-    vb_source_write(&ms->src, DATA_AT + 2 * MIB - 4096, z, 4096);
+    vb_source_write(&ms->src, DATA_AT + 2 * MIB - 4096, z, 4096); /* grows (and moves) the data */
+    bat = ms->data + BAT_AT;
     put_le64(bat, (uint64_t)DATA_AT | 6);
     put_le64(bat + 8, (uint64_t)DATA_AT | 6);
     open_fails(ms, VB_ERR_BAD_BAT_ENTRY);
