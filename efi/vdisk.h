@@ -22,6 +22,10 @@ typedef struct efi_vdisk efi_vdisk;
  * succeeds. read_only makes WriteBlocks return EFI_WRITE_PROTECTED. */
 vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
                             bool read_only, efi_vdisk **out, vb_diag *diag);
+/* The same with a given BlockSize (512 or 4096; the disk size a multiple of
+ * it): a VHDX with 4096-byte logical sectors is published as a 4Kn disk. */
+vb_status efi_vdisk_install_sized(vb_source *disk, uint32_t block_size, const uint8_t uuid[16],
+                                  const EFI_DEVICE_PATH *host_path, bool read_only, efi_vdisk **out, vb_diag *diag);
 EFI_HANDLE efi_vdisk_handle(const efi_vdisk *vdisk);
 EFI_DEVICE_PATH *efi_vdisk_device_path(const efi_vdisk *vdisk);
 /* Disconnects the drivers and removes the protocols, then frees the vdisk.

@@ -220,11 +220,16 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
             const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
             format_uuid(info->uuid, uuid);
             const char *type = info->type == VB_DISK_FIXED ? "fixed" : info->type == VB_DISK_DYNAMIC ? "dynamic" : "differencing";
-            efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
-                    (unsigned long long)(info->disk_size >> 20), uuid);
+            if (info->format == VB_FORMAT_VHDX)
+                efi_say("  layer %u: %s\n    VHDX %s, %llu MiB, %u-byte sectors, DataWriteGuid %s\n", i + 1,
+                        vb_chain_path(chain, i), type, (unsigned long long)(info->disk_size >> 20), info->sector_size,
+                        uuid);
+            else
+                efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
+                        (unsigned long long)(info->disk_size >> 20), uuid);
             if (info->type == VB_DISK_DIFF) {
                 format_uuid(info->parent_uuid, uuid);
-                efi_say("    parent UUID %s\n", uuid);
+                efi_say("    %s %s\n", info->format == VB_FORMAT_VHDX ? "parent_linkage" : "parent UUID", uuid);
             }
         }
         vb_chain_close(chain);
