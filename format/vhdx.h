@@ -98,6 +98,13 @@ const vb_vhdx_info *vb_layer_vhdx(const vb_layer *layer);
  * are derived from the old ones). No effect on a VHD layer. */
 void vb_vhdx_set_write_guids(vb_layer *layer, const uint8_t guids[32]);
 
+/* Points a differencing VHDX at its moved parent: a new parent locator
+ * (parent_linkage/parent_linkage2 kept, relative_path and absolute_win32_path
+ * replaced, volume_path dropped) in free metadata space, then the table
+ * entry; a new FileWriteGuid first. file must be writable and the log empty. */
+vb_status vb_vhdx_set_parent_paths(vb_source *file, const char *name, const char *relative, const char *absolute,
+                                   const uint8_t new_file_write_guid[16], vb_diag *diag);
+
 /* ---- creation ---- */
 typedef struct vb_vhdx_create_params {
     enum vb_disk_type type;       /* fixed, dynamic or differencing */

@@ -285,6 +285,80 @@ int vt_vhdx_output_create(vt_output *out, const vb_vhd_info *in_info)
     return VT_EXIT_OK;
 }
 
+int vt_vhdx_set_parent(const char *child, const char *parent, bool *is_vhdx)
+{
+    vb_diag diag;
+    vt_diag_clear(&diag);
+    vb_source cf, pf;
+    vb_layer *cl, *pl;
+    *is_vhdx = false;
+    if (vt_layer_open(child, 0, &cf, &cl, &diag) != VB_OK)
+        return VT_EXIT_FAIL;
+    const vb_vhdx_info *cx = vb_layer_vhdx(cl);
+    vb_vhdx_info ci;
+    if (cx)
+        ci = *cx;
+    vb_layer_close(cl);
+    vb_source_close(&cf);
+    if (!cx)
+        return VT_EXIT_FAIL;
+    *is_vhdx = true;
+    if (!ci.has_parent)
+        return vt_error("%s: %s", child, vb_status_message(VB_ERR_NOT_DIFFERENCING));
+    vt_diag_clear(&diag);
+    vb_status st = vt_layer_open(parent, 0, &pf, &pl, &diag);
+    if (st != VB_OK)
+        return vt_diag_error(&diag, st, parent);
+    const vb_vhdx_info *px = vb_layer_vhdx(pl);
+    vb_vhdx_info pi;
+    if (px)
+        pi = *px;
+    vb_layer_close(pl);
+    vb_source_close(&pf);
+    if (!px)
+        return vt_error("%s: refused: %s is not a VHDX (%s)", child, parent, vb_status_message(VB_ERR_CHAIN_MIXED));
+    char want[37], have[37];
+    vb_guid_format(ci.parent.linkage, want);
+    vb_guid_format(pi.data_write_guid, have);
+    if (memcmp(pi.data_write_guid, ci.parent.linkage, 16) != 0 &&
+        !(ci.parent.has_linkage2 && memcmp(pi.data_write_guid, ci.parent.linkage2, 16) == 0))
+        return vt_error("%s: refused: %s has DataWriteGuid %s but parent_linkage is %s", child, parent, have, want);
+    if (pi.virtual_size != ci.virtual_size)
+        return vt_error("%s: refused: %s (%llu bytes): %s (%llu bytes)", child, parent,
+                        (unsigned long long)pi.virtual_size, vb_status_message(VB_ERR_PARENT_SIZE),
+                        (unsigned long long)ci.virtual_size);
+    char abs_path[VB_PATH_MAX], rel_path[VB_PATH_MAX];
+    if (!vt_windows_absolute(parent, abs_path, sizeof(abs_path)) ||
+        !vt_windows_relative(child, parent, rel_path, sizeof(rel_path)))
+        return vt_error("%s: path too long or not resolvable", parent);
+    uint8_t fw[16];
+    if (!vt_random_uuid(fw))
+        return vt_error("cannot read random bytes from /dev/urandom for the GUID");
+    st = host_file_open(child, true, &cf);
+    if (st != VB_OK)
+        return vt_error("%s: cannot open for writing: %s", child, vb_status_message(st));
+    vt_diag_clear(&diag);
+    st = vb_vhdx_set_parent_paths(&cf, child, rel_path, abs_path, fw, &diag);
+    vb_source_close(&cf);
+    if (st != VB_OK)
+        return vt_diag_error(&diag, st, child);
+    vb_chain *chain;
+    vt_diag_clear(&diag);
+    st = host_chain_open(child, 0, &chain, &diag);
+    if (st != VB_OK)
+        return vt_diag_error(&diag, st, child);
+    char core[VB_PATH_MAX];
+    int rc = VT_EXIT_OK;
+    if (!host_to_core_path(parent, core, sizeof(core)) || vb_chain_depth(chain) < 2 ||
+        strcmp(vb_chain_path(chain, 1), core) != 0)
+        rc = vt_error("%s: after the update the chain resolves to %s, not %s", child,
+                      vb_chain_depth(chain) > 1 ? vb_chain_path(chain, 1) : "(no parent)", parent);
+    vb_chain_close(chain);
+    if (rc == VT_EXIT_OK)
+        printf("%s: parent is now %s (%s)\n", child, abs_path, rel_path);
+    return rc;
+}
+
 bool vt_vhdx_name(const char *path)
 {
     size_t n = strlen(path);

@@ -24,6 +24,10 @@ int vt_vhdx_create_diff(const char *parent_path, const char *file);
 /* Creates a dynamic VHDX output for convert and opens it writable in out
  * (out->file, out->layer, out->block_size). Returns an exit code. */
 int vt_vhdx_output_create(vt_output *out, const vb_vhd_info *in_info);
+/* set-parent for a VHDX CHILD: checks NEWPARENT's DataWriteGuid and size,
+ * rewrites the parent locator, verifies the chain. *is_vhdx is false (and
+ * nothing done) when CHILD is not a VHDX. Returns an exit code. */
+int vt_vhdx_set_parent(const char *child, const char *parent, bool *is_vhdx);
 /* Whether a path names a VHDX by its extension (.vhdx / .avhdx). */
 bool vt_vhdx_name(const char *path);
 
