@@ -81,6 +81,9 @@ t_check "VHDX -> VHD -> VHDX -> raw keeps every byte" cmp w2.raw w.want
 qemu-img convert -q -f vpc -O raw w.vhd wv.raw
 t_check "the VHD made from a VHDX reads the same in qemu-img" cmp <(head -c 50331648 wv.raw) w.want
 
+# vhd_same DISK RAW: DISK (through its chain) reads exactly RAW.
+vhd_same() { cmp -s <("$VHDTOOL" read "$1" 0 "$(stat -c %s "$2")") "$2"; }
+
 # --- differencing chain against a raw mirror
 mkdir -p vms
 cp pat.raw mirror.raw
@@ -109,6 +112,19 @@ cp mid.keep vms/mid.avhdx
 "$VHDTOOL" create dynamic 48M vhd-base.vhd --exact-size >/dev/null
 "$VHDTOOL" create diff --parent vhd-base.vhd --format vhdx x.avhdx >err.txt 2>&1 && t_fail "VHDX child of a VHD refused" ||
     t_grep "VHDX child of a VHD refused" "do not mix" err.txt
+
+# set-parent after moving the base, then merge the top layer down
+mkdir -p moved
+mv vms/base.vhdx moved/base-moved.vhdx
+t_check "set-parent points mid.avhdx at the moved base" "$VHDTOOL" set-parent vms/mid.avhdx moved/base-moved.vhdx
+t_check "after set-parent the chain reads like the raw mirror" vhd_same vms/top.avhdx mirror.raw
+vhdiinfo vms/mid.avhdx >vp.txt 2>&1
+t_grep "vhdiinfo sees the new parent path" 'Parent filename.*moved.base-moved\.vhdx' vp.txt
+"$VHDTOOL" set-parent vms/top.avhdx moved/base-moved.vhdx >err.txt 2>&1 && t_fail "set-parent to a non-parent refused" ||
+    t_grep "set-parent to a non-parent refused" "parent_linkage is" err.txt
+t_check "merge top.avhdx into mid.avhdx" "$VHDTOOL" merge vms/top.avhdx
+t_check "mid.avhdx now reads like the raw mirror" vhd_same vms/mid.avhdx mirror.raw
+t_check "check passes after merge" "$VHDTOOL" check vms/mid.avhdx
 
 # --- the real-world images
 RW=${VHDX_REALWORLD:-$T_ROOT/../shared/data/realworld-vhdx}
