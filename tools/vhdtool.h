@@ -143,7 +143,7 @@ vb_status vt_pipeline_finish(vt_pipeline *p, uint64_t *fail_offset);
 
 /* ---- outputs (vhdtool_output.c) ---- */
 
-enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC, VT_OUT_VHDX };
+enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC, VT_OUT_VHDX, VT_OUT_VHDX_FIXED };
 
 /* A new output disk while it is being written. Set format, name, size and
  * (dynamic) block_size (0 = the input's or 2 MiB) before vt_output_create. */

@@ -16,7 +16,7 @@
 #include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
-    "usage: vhdtool convert IN OUT [-O raw|fixed|dynamic|vhdx] [--block-size N] [-p]\n"
+    "usage: vhdtool convert IN OUT [-O raw|fixed|dynamic|vhdx|vhdx-fixed] [--block-size N] [-p]\n"
     "\n"
     "Copies the disk IN into a new file OUT (replaced if it exists).\n"
     "IN is a VHD or VHDX (its whole parent chain is read, i.e. flattened) when it\n"
@@ -29,7 +29,8 @@ static const char usage[] =
     "Like qemu-img convert's default, OUT is not fsync'ed at the end.\n"
     "\n"
     "options:\n"
-    "  -O FORMAT          raw, fixed, dynamic (also: vhd = dynamic) or vhdx\n"
+    "  -O FORMAT          raw, fixed, dynamic (also: vhd = dynamic), vhdx (dynamic)\n"
+    "                     or vhdx-fixed\n"
     "  --block-size N     block size of a dynamic OUT (default: IN's, else 2M)\n"
     "  -p, --progress     show progress on stderr\n"
     "  -h, --help         this text\n"
@@ -44,7 +45,8 @@ static const char usage[] =
 static vb_status copy_disk(vb_source *src, uint64_t src_size, vt_output *out, bool progress, uint64_t *where)
 {
     size_t chunk = CHUNK;
-    if ((out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX) && out->block_size > chunk)
+    if ((out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED) &&
+        out->block_size > chunk)
         chunk = out->block_size;
     vt_pipeline *pipe = vt_pipeline_start(chunk, PIPELINE_DEPTH, vt_output_store, out);
     if (!pipe)
@@ -89,6 +91,8 @@ static bool pick_format(const char *opt, const char *name, enum vt_out_format *f
             *fmt = VT_OUT_DYNAMIC;
         else if (!strcmp(opt, "vhdx"))
             *fmt = VT_OUT_VHDX;
+        else if (!strcmp(opt, "vhdx-fixed"))
+            *fmt = VT_OUT_VHDX_FIXED;
         else
             return false;
         return true;
@@ -140,8 +144,8 @@ int vt_cmd_convert(int argc, char **argv)
     out.name = out_name;
     out.block_size = (uint32_t)block_size;
     if (!pick_format(format_opt, out_name, &out.format))
-        return vt_usage_error("convert", "unknown output format '%s' (raw, fixed, dynamic or vhdx)", format_opt);
-    if (block_size && out.format != VT_OUT_DYNAMIC && out.format != VT_OUT_VHDX)
+        return vt_usage_error("convert", "unknown output format '%s' (raw, fixed, dynamic, vhdx or vhdx-fixed)", format_opt);
+    if (block_size && out.format != VT_OUT_DYNAMIC && out.format != VT_OUT_VHDX && out.format != VT_OUT_VHDX_FIXED)
         return vt_usage_error("convert", "--block-size applies to dynamic output only");
     if (same_file(in_name, out_name))
         return vt_error("%s: input and output are the same file", out_name);

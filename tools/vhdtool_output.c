@@ -45,7 +45,7 @@ int vt_output_create(vt_output *out, const vb_vhd_info *in_info)
         return VT_EXIT_OK;
     }
     out->fd = -1;
-    if (out->format == VT_OUT_VHDX)
+    if (out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED)
         return vt_vhdx_output_create(out, in_info);
     uint8_t uuid[16];
     if (!vt_random_uuid(uuid))
@@ -154,5 +154,6 @@ vb_status vt_output_finish(vt_output *out)
 vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, size_t len)
 {
     vt_output *out = ctx;
-    return out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX ? write_blocks(out, offset, buf, len) : write_sparse(out, offset, buf, len);
+    return out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED
+               ? write_blocks(out, offset, buf, len) : write_sparse(out, offset, buf, len);
 }

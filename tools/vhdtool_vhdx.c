@@ -256,7 +256,7 @@ int vt_vhdx_output_create(vt_output *out, const vb_vhd_info *in_info)
 {
     vb_vhdx_create_params p;
     memset(&p, 0, sizeof(p));
-    p.type = VB_DISK_DYNAMIC;
+    p.type = out->format == VT_OUT_VHDX_FIXED ? VB_DISK_FIXED : VB_DISK_DYNAMIC;
     p.size = out->size;
     p.block_size = out->block_size ? out->block_size : 2u << 20;
     (void)in_info;

@@ -21,7 +21,7 @@ int vt_vhdx_create(const char *file, enum vb_disk_type type, uint64_t size, uint
                    uint32_t sector_size);
 /* Creates a differencing VHDX child of the VHDX parent_path. Returns an exit code. */
 int vt_vhdx_create_diff(const char *parent_path, const char *file);
-/* Creates a dynamic VHDX output for convert and opens it writable in out
+/* Creates a dynamic (VT_OUT_VHDX) or fixed (VT_OUT_VHDX_FIXED) VHDX output for convert and opens it writable in out
  * (out->file, out->layer, out->block_size). Returns an exit code. */
 int vt_vhdx_output_create(vt_output *out, const vb_vhd_info *in_info);
 /* set-parent for a VHDX CHILD: checks NEWPARENT's DataWriteGuid and size,

@@ -78,6 +78,11 @@ t_grep "qemu-img: block size of a vhdtool dynamic VHDX" "cluster_size: 2097152" 
 "$VHDTOOL" convert w.vhd w2.vhdx >/dev/null
 "$VHDTOOL" convert -O raw w2.vhdx w2.raw >/dev/null
 t_check "VHDX -> VHD -> VHDX -> raw keeps every byte" cmp w2.raw w.want
+"$VHDTOOL" convert -O vhdx-fixed w.vhd wf.vhdx >/dev/null
+"$VHDTOOL" info wf.vhdx >wf.txt 2>&1
+t_grep "convert -O vhdx-fixed: a fixed VHDX, every block present" "payload blocks: +24: 24 FULLY_PRESENT" wf.txt
+qemu-img convert -q -f vhdx -O raw wf.vhdx wf.raw
+t_check "the fixed VHDX made from a VHD reads the same in qemu-img" cmp wf.raw w.want
 qemu-img convert -q -f vpc -O raw w.vhd wv.raw
 t_check "the VHD made from a VHDX reads the same in qemu-img" cmp <(head -c 50331648 wv.raw) w.want
 
