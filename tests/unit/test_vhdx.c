@@ -685,6 +685,98 @@ static void test_crash_cuts(void **state)
     }
 }
 
+/* Hand-makes block 1 of a differencing child PARTIALLY_PRESENT with every
+ * other sector present (0x70), bitmap and payload appended to the file. */
+static void make_partial_block(memsource *child)
+{
+    uint64_t bm = (child->size + MIB - 1) / MIB * MIB, pay = bm + MIB;
+    uint8_t *buf = calloc(1, MIB);
+    vb_source_write(&child->src, bm, buf, MIB);
+    memset(buf, 0x70, MIB);
+    vb_source_write(&child->src, pay, buf, MIB);
+    free(buf);
+    uint32_t first = MIB / 512; /* sectors of block 1 in the chunk */
+    for (uint32_t s = 0; s < MIB / 512; s += 2)
+        child->data[bm + (first + s) / 8] |= (uint8_t)(1u << ((first + s) % 8));
+    put_le64(child->data + BAT_AT + 1 * 8, pay | 7);
+    put_le64(child->data + BAT_AT + 4096 * 8, bm | 6);
+}
+
+/* Crash cuts of a write into a PARTIALLY_PRESENT block (data, flush, bitmap
+ * bits) and of set-parent (headers, new locator item, table entry): after a
+ * cut at every write count the file opens; every sector reads old or new
+ * data; the parent locator is the old one or the new one. */
+static void test_crash_cuts_partial_and_locator(void **state)
+{
+    (void)state;
+    memsource *parent = make(VB_DISK_DYNAMIC, 4 * MIB, MIB, 512, guids_b);
+    vb_layer *pl = open_ok(parent, VB_OPEN_WRITABLE);
+    uint8_t *p = malloc(4 * MIB);
+    memset(p, 0x99, 4 * MIB);
+    vb_source_write(vb_layer_source(pl), 0, p, 4 * MIB);
+    free(p);
+    vb_layer_close(pl);
+    memsource *orig = make_child(parent, ".\\p.vhdx", guids_a);
+    make_partial_block(orig);
+    const uint64_t at = MIB + 700;
+    const size_t len = 3000;
+    uint8_t data[3000], old_disk[3000], back[3000];
+    memset(data, 0x42, sizeof(data));
+    for (size_t i = 0; i < len; i++)
+        old_disk[i] = ((at + i) / 512) % 2 == 0 ? 0x70 : 0x99;
+    bool completed = false;
+    for (long n = 0; n < 20 && !completed; n++) {
+        memsource *ms = memsource_new(orig->data, orig->size);
+        vb_layer *l = open_ok(ms, VB_OPEN_WRITABLE), *pr = open_ok(parent, 0);
+        vb_layer_set_parent(l, vb_layer_source(pr));
+        memsource_fail_after_writes(ms, n);
+        completed = vb_source_write(vb_layer_source(l), at, data, len) == VB_OK;
+        vb_layer_close(l);
+        memsource_fail_after_writes(ms, -1);
+        l = open_ok(ms, 0);
+        vb_layer_set_parent(l, vb_layer_source(pr));
+        assert_int_equal(vb_source_read(vb_layer_source(l), at, back, len), VB_OK);
+        for (size_t s = 0; s < len; s += 1) {
+            if (back[s] != data[s] && back[s] != old_disk[s])
+                fail_msg("partial block, cut after %ld writes: byte %zu is 0x%02x", n, s, back[s]);
+        }
+        if (completed)
+            assert_memory_equal(back, data, len);
+        vb_layer_close(l);
+        vb_layer_close(pr);
+        memsource_free(ms);
+    }
+    assert_true(completed);
+    /* set-parent */
+    completed = false;
+    static const uint8_t fw[16] = { 0xF0, 1, 2, 3, 4, 5, 6, 0x47, 0x88, 9, 10, 11, 12, 13, 14, 15 };
+    for (long n = 0; n < 20 && !completed; n++) {
+        memsource *ms = memsource_new(orig->data, orig->size);
+        memsource_fail_after_writes(ms, n);
+        vb_diag d = { 0 };
+        completed = vb_vhdx_set_parent_paths(&ms->src, "\\t.avhdx", "..\\moved\\p.vhdx", "D:\\moved\\p.vhdx",
+                                             fw, &d) == VB_OK;
+        memsource_fail_after_writes(ms, -1);
+        vb_layer *l = open_ok(ms, 0);
+        const vb_vhdx_info *x = vb_layer_vhdx(l);
+        bool old_loc = !strcmp(x->parent.relative_path, ".\\p.vhdx"),
+             new_loc = !strcmp(x->parent.relative_path, "..\\moved\\p.vhdx") &&
+                       !strcmp(x->parent.absolute_win32_path, "D:\\moved\\p.vhdx");
+        if (!old_loc && !new_loc)
+            fail_msg("set-parent, cut after %ld writes: relative_path '%s'", n, x->parent.relative_path);
+        if (completed) {
+            assert_true(new_loc);
+            assert_memory_equal(x->file_write_guid, fw, 16);
+        }
+        assert_true(x->parent.has_linkage);
+        vb_layer_close(l);
+        memsource_free(ms);
+    }
+    assert_true(completed);
+    memsource_free(orig);
+    memsource_free(parent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_log_replay),
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_crash_cuts),
+        cmocka_unit_test(test_crash_cuts_partial_and_locator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
