@@ -11,6 +11,7 @@
 #include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"
+#include "format/vhdx.h"
 
 #define MAX_FOUND 64u
 
@@ -218,7 +219,10 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
                 top ? ", on " : "", top ? efi_host_volume_name(top) : "");
         for (unsigned i = 0; i < vb_chain_depth(chain); i++) {
             const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
-            format_uuid(info->uuid, uuid);
+            if (info->format == VB_FORMAT_VHDX)
+                vb_guid_format(info->uuid, uuid); /* GUID text, as Windows and vhdtool show it */
+            else
+                format_uuid(info->uuid, uuid);
             const char *type = info->type == VB_DISK_FIXED ? "fixed" : info->type == VB_DISK_DYNAMIC ? "dynamic" : "differencing";
             if (info->format == VB_FORMAT_VHDX)
                 efi_say("  layer %u: %s\n    VHDX %s, %llu MiB, %u-byte sectors, DataWriteGuid %s\n", i + 1,
@@ -228,7 +232,10 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
                 efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
                         (unsigned long long)(info->disk_size >> 20), uuid);
             if (info->type == VB_DISK_DIFF) {
-                format_uuid(info->parent_uuid, uuid);
+                if (info->format == VB_FORMAT_VHDX)
+                    vb_guid_format(info->parent_uuid, uuid);
+                else
+                    format_uuid(info->parent_uuid, uuid);
                 efi_say("    %s %s\n", info->format == VB_FORMAT_VHDX ? "parent_linkage" : "parent UUID", uuid);
             }
         }
