@@ -10,10 +10,13 @@
  *   vhdx_struct.h  packed on-disk structs with offset asserts
  *   vhdx_crc.c     CRC-32C (Castagnoli), GUID helpers
  *   vhdx_header.c  file identifier, the two headers, the two region tables
+ *   vhdx_header_write.c  updating both headers in a crash-safe order
  *   vhdx_meta.c    metadata table, known items, parent locator
  *   vhdx_log.c     log search, in-memory replay view, on-disk replay
- *   vhdx_layer.c   open, BAT validation, coalesced reads, chain helpers
- *   vhdx_write.c   writes: block allocation order, header update
+ *   vhdx_layer.c   open, BAT validation, coalesced reads, presence queries
+ *   vhdx_check.c   structural check, overlapping blocks
+ *   vhdx_write.c   writes: block allocation order, first-write GUIDs
+ *   vhdx_locator_write.c  set-parent: a new parent locator item
  *   vhdx_create.c  creating fixed/dynamic/differencing VHDX */
 #ifndef VB_VHDX_H
 #define VB_VHDX_H
