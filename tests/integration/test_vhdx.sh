@@ -188,4 +188,23 @@ vhdx_boot vhdx-gr-4k "GRUB, 4Kn VHDX" '\vms\gr4k.vhdx' VHDX-4K-GRUB
 it_expect "4Kn VHDX (GRUB): published with 4096-byte blocks" 'vhdboot: installed disk of 64 MiB, 4096-byte sectors'
 vhdx_boot vhdx-sd-dirty "systemd-boot, VHDX with a dirty log" '\vms\sd-dirty.vhdx' VHDX-DIRTY
 t_eq "dirty VHDX: the file is unchanged after the boot" "$SHA_DIRTY" "$(esp_sha "$ESP" /vms/sd-dirty.vhdx)"
+
+# --- discovery without vhdboot.conf: .vhdx/.avhdx listed, bases hidden, i shows the VHDX layers
+DESP=$W/desp.img
+esp_create "$DESP" 256 || it_setup_fail "discovery ESP image"
+esp_put "$DESP" "$W/sd-fixed.vhdx" /images/fixed.vhdx || it_setup_fail "copy fixed.vhdx"
+for f in base.vhdx mid.avhdx top.avhdx; do esp_put "$DESP" "$W/chain/$f" "/vms/$f" || it_setup_fail "copy $f"; done
+it_boot vhdx-discovery "$DESP" \
+    'booting .* in [0-9]+ s' 'i' \
+    'press a key to return to the menu' ' ' \
+    '2:^> 1\. \\images' '2'
+it_expect "discovery: finds the five VHDX files (four on the ESP, one on NTFS)" '^vhdboot: discovery found 5 VHD'
+it_expect "discovery: lists the fixed VHDX" '^> 1\. \\images\\fixed\.vhdx  \(64 MiB fixed, 1 layer\)'
+it_expect "discovery: lists the chain's top .avhdx with its depth" '^  2\. \\vms\\top\.avhdx  \(64 MiB differencing, 3 layers\)'
+it_expect "discovery: lists the VHDX on NTFS" '^  3\. VHDXDATA:\\sd-ntfs\.vhdx  \(64 MiB dynamic, 1 layer\)'
+it_reject "discovery: the chain's bases are hidden" '^  [0-9]\. \\vms\\(base|mid)\.'
+it_expect "chain details: a VHDX layer shows format, sector size and DataWriteGuid" \
+    "^    VHDX fixed, 64 MiB, 512-byte sectors, DataWriteGuid $("$VHDTOOL" info --json "$W/sd-fixed.vhdx" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["vhdx"]["data_write_guid"])')\$"
+it_expect_guest "discovery: 2 boots the 3-layer VHDX chain: GUEST-MARKER: VHDX-LAYER3" '^GUEST-MARKER: VHDX-LAYER3$'
 exit $T_FAILED
