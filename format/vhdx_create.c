@@ -7,7 +7,8 @@
  *   1 MiB    log (empty, LogGuid zero)
  *   then     metadata region (1 MiB): table, items at 64 KiB
  *   then     BAT region (entries rounded up to 1 MiB)
- *   then     payload blocks of a fixed disk, in disk order
+ *   then     payload blocks of a fixed disk, in disk order, or the (zeroed)
+ *            sector bitmap blocks of a differencing disk
  * The core has no randomness: the caller passes the GUIDs. */
 #include "bytes.h"
 #include "diag.h"
@@ -162,6 +163,16 @@ vb_status vb_vhdx_create(vb_source *dst, const vb_vhdx_create_params *p, vb_diag
     /* BAT: fixed disks get every payload block FULLY_PRESENT, in order */
     if (st == VB_OK) {
         vb_memset(buf, 0, (size_t)bat_len);
+        /* a differencing file gets every sector bitmap block (zeros: all
+         * from the parent) at once: 1 MiB per chunk; readers such as libvhdi
+         * consult them whatever the payload state */
+        if (diff)
+            for (uint64_t k = 0; k < bitmaps; k++) {
+                uint64_t e = (data_off + k * VB_VHDX_MIB) | VB_VHDX_SB_PRESENT;
+                uint64_t at = k * ((uint64_t)chunk + 1) + chunk;
+                vb_put_le32(buf + at * 8, (uint32_t)e);
+                vb_put_le32(buf + at * 8 + 4, (uint32_t)(e >> 32));
+            }
         if (p->type == VB_DISK_FIXED)
             for (uint64_t b = 0; b < blocks; b++) {
                 uint64_t e = (data_off + b * bs) | VB_VHDX_PAYLOAD_FULLY_PRESENT;
@@ -171,7 +182,9 @@ vb_status vb_vhdx_create(vb_source *dst, const vb_vhdx_create_params *p, vb_diag
         st = vb_source_write(dst, bat_off, buf, (size_t)bat_len);
     }
     /* the file ends after the BAT, or after the last block of a fixed disk */
-    uint64_t end = p->type == VB_DISK_FIXED ? data_off + round_mib(blocks * bs) : data_off;
+    uint64_t end = p->type == VB_DISK_FIXED ? data_off + round_mib(blocks * bs)
+                 : diff                   ? data_off + bitmaps * VB_VHDX_MIB
+                                          : data_off;
     if (st == VB_OK && dst->size < end) {
         vb_memset(buf, 0, 4096);
         st = vb_source_write(dst, end - 4096, buf, 4096);

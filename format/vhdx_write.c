@@ -14,9 +14,12 @@
  *      ZERO, UNMAPPED): a whole new block is appended at the 1 MiB-aligned
  *      end of the file holding the old contents (zeros, or the parent's for
  *      a not-present block of a differencing file) merged with the new data,
- *      flush, then its BAT entry is set to FULLY_PRESENT, flush. A crash
- *      before the BAT entry leaves an unreferenced block at the end of the
- *      file; the disk reads as before the write.
+ *      flush; in a differencing file then the block's sector bitmap bits are
+ *      set (after appending a zeroed bitmap block and pointing the BAT at it,
+ *      flushed, if its chunk had none), flush; then its BAT entry is set to
+ *      FULLY_PRESENT, flush. A crash before the BAT entry leaves an
+ *      unreferenced block at the end of the file (and bits nobody reads for
+ *      a not-present block); the disk reads as before the write.
  * A failed step fails the write; the next write starts over from the BAT. */
 #include "bytes.h"
 #include "diag.h"
@@ -87,6 +90,30 @@ static vb_status set_bat(vb_layer *layer, uint64_t i, uint64_t entry)
     return st;
 }
 
+static vb_status set_bits(vb_layer *layer, uint64_t b, uint32_t first, uint32_t count);
+
+/* Appends a zeroed 1 MiB sector bitmap block for the chunk of payload block b
+ * to a differencing file that has none, flushes, then points the BAT at it. */
+static vb_status allocate_bitmap(vb_layer *layer, uint64_t b)
+{
+    struct vb_vhdx *x = layer->vhdx;
+    uint64_t at = (x->file_end > layer->file->size ? x->file_end : layer->file->size);
+    at = (at + VB_VHDX_MIB - 1) / VB_VHDX_MIB * VB_VHDX_MIB;
+    uint8_t *zeros = vb_alloc(VB_VHDX_KIB64);
+    if (!zeros)
+        return VB_ERR_NO_MEMORY;
+    vb_status st = VB_OK;
+    for (uint32_t done = 0; done < VB_VHDX_SECTOR_BITMAP_SIZE && st == VB_OK; done += VB_VHDX_KIB64)
+        st = vb_source_write(layer->file, at + done, zeros, VB_VHDX_KIB64);
+    vb_free(zeros);
+    if (st == VB_OK)
+        st = vb_source_flush(layer->file);
+    if (st != VB_OK)
+        return st;
+    x->file_end = at + VB_VHDX_SECTOR_BITMAP_SIZE;
+    return set_bat(layer, vb_vhdx_bitmap_index(x, b), at | VB_VHDX_SB_PRESENT);
+}
+
 /* Appends a new block for payload block b holding its current contents with
  * len bytes of buf at in; flushes, then points the BAT at it. */
 static vb_status allocate_block(vb_layer *layer, uint64_t b, uint32_t in, const uint8_t *buf, size_t len)
@@ -113,6 +140,15 @@ static vb_status allocate_block(vb_layer *layer, uint64_t b, uint32_t in, const 
     if (st != VB_OK)
         return st;
     x->file_end = at + i->block_size;
+    if (i->has_parent) {
+        /* the block's bits too, so readers that consult the sector bitmap
+         * whatever the payload state (libvhdi) read it from this file */
+        if (VB_VHDX_BAT_STATE(vb_vhdx_bat_get(x, vb_vhdx_bitmap_index(x, b))) != VB_VHDX_SB_PRESENT &&
+            (st = allocate_bitmap(layer, b)) != VB_OK)
+            return st;
+        if ((st = set_bits(layer, b, 0, x->sectors_per_block)) != VB_OK)
+            return st;
+    }
     return set_bat(layer, vb_vhdx_payload_index(x, b), at | VB_VHDX_PAYLOAD_FULLY_PRESENT);
 }
 

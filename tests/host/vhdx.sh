@@ -17,7 +17,31 @@
 source "$(dirname "$0")/../lib.sh"
 [ -x "$VHDTOOL" ] || { t_fail "vhdtool is built" "$VHDTOOL missing"; exit 1; }
 t_need_tools qemu-img vhdiinfo python3 sha256sum bunzip2 unzip
+# libvhdi's Python binding (Debian python3-libvhdi) lives with the system Python
+PYVHDI=/usr/bin/python3
+"$PYVHDI" -c 'import pyvhdi' 2>/dev/null || t_need "python3-libvhdi (pyvhdi) not importable by $PYVHDI"
 cd "$T_TMP"
+# libvhdi_read TOP [PARENT...]: the whole virtual disk as libvhdi reads it
+# (each file opened, parents attached with set_parent), on stdout.
+libvhdi_read() {
+    "$PYVHDI" - "$@" <<'PY'
+import pyvhdi, sys
+files = []
+for path in sys.argv[1:]:
+    f = pyvhdi.file()
+    f.open(path)
+    files.append(f)
+for child, parent in zip(files, files[1:]):
+    child.set_parent(parent)
+top = files[0]
+left = top.get_media_size()
+out = sys.stdout.buffer
+while left:
+    n = min(left, 1 << 22)
+    out.write(top.read_buffer(n))
+    left -= n
+PY
+}
 
 # A 48 MiB raw disk: every third MiB zero, the others a byte pattern, and a
 # partial last chunk, so zero blocks and block-boundary runs both occur.
@@ -62,11 +86,13 @@ guid=$("$VHDTOOL" info --json w.vhdx | python3 -c 'import json,sys; print(json.l
 vhdiinfo w.vhdx >vi.txt 2>&1
 t_grep "vhdiinfo: size of the vhdtool-written VHDX" "Media size.*\(50331648 bytes\)" vi.txt
 t_grep "vhdiinfo: identifier is the DataWriteGuid" "Identifier[[:space:]]*: $guid" vi.txt
+t_check "libvhdi reads the vhdtool-written dynamic VHDX byte for byte" cmp <(libvhdi_read w.vhdx) w.want
 "$VHDTOOL" create fixed 16M f4k.vhdx --sector-size 4096 --block-size 1M >/dev/null
 "$VHDTOOL" write f4k.vhdx 8192 --pattern 0x4b --length 12288 >/dev/null
 vhdiinfo f4k.vhdx >vi4.txt 2>&1
 t_grep "vhdiinfo: 4096-byte sectors of a vhdtool 4Kn VHDX" "Bytes per sector[[:space:]]*: 4096" vi4.txt
 t_grep "vhdiinfo: fixed type of the 4Kn VHDX" "Disk type[[:space:]]*: Fixed" vi4.txt
+t_check "libvhdi reads the 4Kn VHDX as vhdtool does" cmp <(libvhdi_read f4k.vhdx) <("$VHDTOOL" read f4k.vhdx 0 16M)
 t_eq "4Kn VHDX reads what was written" "$(printf '4b%.0s' $(seq 12288))" \
     "$("$VHDTOOL" read f4k.vhdx 8192 12288 | od -An -tx1 -v | tr -d ' \n')"
 "$VHDTOOL" create dynamic 40M d.vhdx --block-size 2M >/dev/null
@@ -105,6 +131,8 @@ open('mirror.raw', 'wb').write(d)
 PY
 "$VHDTOOL" read vms/top.avhdx 0 48M >chain.raw
 t_check "3-layer differencing VHDX chain reads like the raw mirror" cmp chain.raw mirror.raw
+t_check "libvhdi reads the 3-layer chain like the raw mirror" \
+    cmp <(libvhdi_read vms/top.avhdx vms/mid.avhdx vms/base.vhdx) mirror.raw
 "$VHDTOOL" info vms/top.avhdx >ci.txt 2>&1
 t_grep "info lists the 3 layers" "2  dynamic .*vms/base.vhdx" ci.txt
 t_check "check passes on the chain" "$VHDTOOL" check vms/top.avhdx
