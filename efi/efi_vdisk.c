@@ -37,11 +37,11 @@ static EFI_STATUS check_request(struct efi_vdisk *d, UINT32 media_id, EFI_LBA lb
         return EFI_MEDIA_CHANGED;
     if (!buf)
         return EFI_INVALID_PARAMETER;
-    if (size % VDISK_BLOCK != 0)
+    if (size % d->media.BlockSize != 0)
         return EFI_BAD_BUFFER_SIZE;
     if (lba > d->media.LastBlock)
         return EFI_INVALID_PARAMETER;
-    if (size / VDISK_BLOCK > d->media.LastBlock - lba + 1)
+    if (size / d->media.BlockSize > d->media.LastBlock - lba + 1)
         return EFI_INVALID_PARAMETER;
     return EFI_SUCCESS;
 }
@@ -76,7 +76,7 @@ static EFI_STATUS EFIAPI vdisk_read(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_id
     struct efi_vdisk *d = container_of(this, struct efi_vdisk, block_io);
     EFI_STATUS st = check_request(d, media_id, lba, size, buf);
     if (st == EFI_SUCCESS && size != 0)
-        st = efi_block_io_status(vb_source_read(d->disk, lba * VDISK_BLOCK, buf, size));
+        st = efi_block_io_status(vb_source_read(d->disk, lba * d->media.BlockSize, buf, size));
     return traced(d, "read", lba, size, st);
 }
 
@@ -91,7 +91,7 @@ static EFI_STATUS EFIAPI vdisk_write(EFI_BLOCK_IO_PROTOCOL *this, UINT32 media_i
         return traced(d, "write", lba, size, EFI_WRITE_PROTECTED);
     EFI_STATUS st = check_request(d, media_id, lba, size, buf);
     if (st == EFI_SUCCESS && size != 0)
-        st = efi_block_io_status(vb_source_write(d->disk, lba * VDISK_BLOCK, buf, size));
+        st = efi_block_io_status(vb_source_write(d->disk, lba * d->media.BlockSize, buf, size));
     return traced(d, "write", lba, size, st);
 }
 
@@ -126,10 +126,19 @@ static EFI_DEVICE_PATH *build_path(const EFI_DEVICE_PATH *host_path, const uint8
 vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
                             bool read_only, efi_trace *trace, efi_vdisk **out, vb_diag *diag)
 {
+    return efi_vdisk_install_sized(disk, VDISK_BLOCK, uuid, host_path, read_only, trace, out, diag);
+}
+
+vb_status efi_vdisk_install_sized(vb_source *disk, uint32_t block_size, const uint8_t uuid[16],
+                                  const EFI_DEVICE_PATH *host_path, bool read_only, efi_trace *trace,
+                                  efi_vdisk **out, vb_diag *diag)
+{
     static UINT32 next_media_id = 0x76680001; /* distinct per install */
-    if (disk->size < VDISK_BLOCK || disk->size % VDISK_BLOCK != 0)
-        return vb_fail(diag, VB_ERR_INVALID_ARG, "disk size %llu is not a whole number of sectors",
-                       (unsigned long long)disk->size);
+    if (block_size != 512 && block_size != 4096)
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "block size %u: 512 or 4096 only", block_size);
+    if (disk->size < block_size || disk->size % block_size != 0)
+        return vb_fail(diag, VB_ERR_INVALID_ARG, "disk size %llu is not a whole number of %u-byte sectors",
+                       (unsigned long long)disk->size, block_size);
     struct efi_vdisk *d = vb_alloc(sizeof *d);
     if (!d)
         return vb_fail(diag, VB_ERR_NO_MEMORY, "out of memory for the virtual disk");
@@ -141,9 +150,9 @@ vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_D
     d->media.LogicalPartition = FALSE;
     d->media.ReadOnly = read_only ? TRUE : FALSE;
     d->media.WriteCaching = FALSE;
-    d->media.BlockSize = VDISK_BLOCK;
+    d->media.BlockSize = block_size;
     d->media.IoAlign = 0;
-    d->media.LastBlock = disk->size / VDISK_BLOCK - 1;
+    d->media.LastBlock = disk->size / block_size - 1;
     d->media.LowestAlignedLba = 0;
     d->media.LogicalBlocksPerPhysicalBlock = 1;
     d->media.OptimalTransferLengthGranularity = 0;

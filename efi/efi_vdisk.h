@@ -26,6 +26,11 @@ typedef struct efi_vdisk efi_vdisk;
  * included; the trace must outlive the disk or efi_vdisk_stop_trace. */
 vb_status efi_vdisk_install(vb_source *disk, const uint8_t uuid[16], const EFI_DEVICE_PATH *host_path,
                             bool read_only, efi_trace *trace, efi_vdisk **out, vb_diag *diag);
+/* The same with a given BlockSize (512 or 4096; the disk size a multiple of
+ * it): a VHDX with 4096-byte logical sectors is published as a 4Kn disk. */
+vb_status efi_vdisk_install_sized(vb_source *disk, uint32_t block_size, const uint8_t uuid[16],
+                                  const EFI_DEVICE_PATH *host_path, bool read_only, efi_trace *trace,
+                                  efi_vdisk **out, vb_diag *diag);
 /* Stops tracing the disk's requests (its trace may then be stopped). */
 void efi_vdisk_stop_trace(efi_vdisk *vdisk);
 EFI_HANDLE efi_vdisk_handle(const efi_vdisk *vdisk);

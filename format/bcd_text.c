@@ -69,10 +69,10 @@ static void put_partition(char *out, size_t cap, size_t *n, const vb_disk_id *id
     char g[39];
     if (id->style == VB_DISK_GPT) {
         put(out, cap, n, "gpt disk ");
-        vb_guid_format(id->disk_guid, g);
+        vb_guid_format_braced(id->disk_guid, g);
         put(out, cap, n, g);
         put(out, cap, n, " partition ");
-        vb_guid_format(id->part_guid, g);
+        vb_guid_format_braced(id->part_guid, g);
         put(out, cap, n, g);
     } else {
         put(out, cap, n, "mbr signature 0x");

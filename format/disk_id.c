@@ -7,44 +7,7 @@
 #include "bytes.h"
 #include "platform.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-bool vb_guid_parse(const char *text, uint8_t guid[16])
-{
-    /* text order of the 16 bytes: the first three groups are little-endian */
-    static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-    bool brace = *text == '{';
-    if (brace)
-        text++;
-    unsigned byte = 0;
-    for (unsigned i = 0; i < 36; i++, text++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (*text != '-')
-                return false;
-            continue;
-        }
-        int hi = hexval(text[0]), lo = hi < 0 ? -1 : hexval(text[1]);
-        if (lo < 0)
-            return false;
-        guid[order[byte++]] = (uint8_t)(hi << 4 | lo);
-        text++;
-        i++;
-    }
-    if (brace && *text++ != '}')
-        return false;
-    return *text == 0;
-}
-
-void vb_guid_format(const uint8_t g[16], char out[39])
+void vb_guid_format_braced(const uint8_t g[16], char out[39])
 {
     static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
     static const char hex[] = "0123456789abcdef";

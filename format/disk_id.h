@@ -26,8 +26,8 @@ typedef struct vb_disk_id {
 vb_status vb_disk_id_read(vb_source *disk, uint32_t block_size, uint32_t number, vb_disk_id *out);
 /* Parses a GUID written as text ("{01234567-89ab-cdef-0123-456789abcdef}",
  * braces optional) into its on-disk byte order; false on junk. */
-bool vb_guid_parse(const char *text, uint8_t guid[16]);
+bool vb_guid_parse(const char *text, uint8_t guid[16]); /* defined in vhdx_crc.c */
 /* Formats an on-disk GUID as lower-case text with braces (39 bytes with NUL). */
-void vb_guid_format(const uint8_t guid[16], char out[39]);
+void vb_guid_format_braced(const uint8_t guid[16], char out[39]);
 
 #endif

@@ -46,6 +46,27 @@ typedef enum vb_status {
     /* registry hives and BCD stores */
     VB_ERR_HIVE_CORRUPT,
     VB_ERR_BCD_ELEMENT,      /* a BCD element is malformed or of an unexpected kind */
+    /* VHDX (MS-VHDX) */
+    VB_ERR_VHDX_FILE_ID,       /* no "vhdxfile" identifier */
+    VB_ERR_VHDX_HEADER,        /* both headers damaged (signature, CRC-32C or fields) */
+    VB_ERR_VHDX_VERSION,       /* header version / log version not supported */
+    VB_ERR_VHDX_REGION_TABLE,  /* both region tables damaged */
+    VB_ERR_VHDX_REGION,        /* a region's offset or length is invalid or outside the file */
+    VB_ERR_VHDX_REGION_OVERLAP,/* two regions (or a region and the log/headers) overlap */
+    VB_ERR_VHDX_REGION_UNKNOWN,/* a required region this reader does not know */
+    VB_ERR_VHDX_METADATA,      /* metadata table damaged or an item out of the region */
+    VB_ERR_VHDX_META_UNKNOWN,  /* a required metadata item this reader does not know */
+    VB_ERR_VHDX_META_MISSING,  /* a required metadata item is absent */
+    VB_ERR_VHDX_SECTOR_SIZE,   /* logical/physical sector size not 512 or 4096 */
+    VB_ERR_VHDX_BAT_SIZE,      /* BAT region too small for the disk (chunk ratio arithmetic) */
+    VB_ERR_VHDX_BAT_STATE,     /* a BAT entry with a reserved or misplaced state */
+    VB_ERR_VHDX_BITMAP_MISSING,/* a partially present block without its sector bitmap */
+    VB_ERR_VHDX_LOG,           /* log region invalid or no usable active sequence */
+    VB_ERR_VHDX_LOG_ENTRY,     /* a log entry writes outside the file or the headers */
+    VB_ERR_VHDX_LOG_TRUNCATED, /* log says the file was longer (FlushedFileOffset) */
+    VB_ERR_VHDX_PARENT_LINKAGE,/* parent's DataWriteGuid is not the child's parent_linkage */
+    VB_ERR_CHAIN_MIXED,        /* a VHD and a VHDX in one chain */
+    VB_ERR_PARENT_SECTOR_SIZE, /* parent's logical sector size differs from the child's */
     VB_STATUS_COUNT
 } vb_status;
 

@@ -24,6 +24,19 @@
  *   utf.h, utf.c           UTF-8 / UTF-16 conversion
  *   uuid.h, uuid.c         UUIDs as text
  *   platform.h             hooks the platform provides (allocation)
+ *   vhdx.h                 VHDX (MS-VHDX) API beside VHD's
+ *   vhdx_struct.h          packed VHDX on-disk structs with offset asserts
+ *   vhdx_internal.h        helpers shared by the vhdx_*.c files
+ *   vhdx_crc.c             CRC-32C, GUID text, the file identifier
+ *   vhdx_header.c          the two headers and region tables (reading)
+ *   vhdx_header_write.c    header updates (sequence, write GUIDs)
+ *   vhdx_meta.c            metadata region items and parent locator
+ *   vhdx_log.c             log replay (in memory, or on disk before a write)
+ *   vhdx_layer.c           one VHDX file as a block source (BAT, sector bitmaps)
+ *   vhdx_write.c           VHDX writes and crash-consistent block allocation
+ *   vhdx_check.c           structural validation of one VHDX (vhdtool check)
+ *   vhdx_create.c          creating fixed/dynamic/differencing VHDX
+ *   vhdx_locator_write.c   rewriting a VHDX parent locator (set-parent)
  *   regf.h, regf_struct.h  registry hive (regf) API and on-disk cells
  *   regf_read.c            hostile-input-safe hive reader
  *   regf_write.c           hive writer
@@ -51,6 +64,8 @@
 #define VB_PATH_MAX 1024u
 
 enum vb_disk_type { VB_DISK_FIXED = 2, VB_DISK_DYNAMIC = 3, VB_DISK_DIFF = 4 };
+/* Container format of a layer (vb_layer_open tells them apart by content). */
+enum vb_image_format { VB_FORMAT_VHD = 0, VB_FORMAT_VHDX = 1 };
 
 typedef struct vb_geometry {
     uint16_t cylinders;
@@ -61,6 +76,9 @@ typedef struct vb_geometry {
 /* Everything parsed from a footer (+ header for dynamic/differencing). */
 typedef struct vb_vhd_info {
     enum vb_disk_type type;
+    enum vb_image_format format;
+    uint32_t sector_size;          /* logical sector: 512 for VHD, 512 or 4096 for VHDX */
+    uint32_t physical_sector_size; /* 512 for VHD */
     uint64_t disk_size;        /* bytes the disk exposes (after the creator size rule) */
     uint64_t current_size;     /* footer field */
     uint64_t original_size;    /* footer field */

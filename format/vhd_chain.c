@@ -3,10 +3,13 @@
  * The top file is opened through the platform opener (writable on request),
  * then, while the current layer is differencing, its parent candidates are
  * tried in order (vb_parent_candidates). A candidate is accepted only when its
- * footer UUID is the child's parent UUID; its size must equal the child's.
+ * footer UUID is the child's parent UUID (VHDX: its DataWriteGuid is the
+ * child's parent_linkage or parent_linkage2); its size and sector size must
+ * equal the child's, and its format (VHD or VHDX) too.
  * A UUID seen twice is a cycle; more than VB_MAX_CHAIN_DEPTH layers is refused.
  * Layer i reads its absent sectors from layer i+1. */
 #include "vhd.h"
+#include "vhdx.h"
 #include "bytes.h"
 #include "platform.h"
 #include "uuid.h"
@@ -128,6 +131,19 @@ static bool uuid_seen(const vb_chain *chain, unsigned n, const uint8_t uuid[16])
     return false;
 }
 
+/* Whether a VHDX parent's DataWriteGuid is the child's parent_linkage or
+ * (when set) parent_linkage2. */
+static bool vhdx_linkage_matches(const vb_layer *child, const vb_vhd_info *pinfo)
+{
+    const vb_vhdx_info *x = vb_layer_vhdx(child);
+    if (!x)
+        return false;
+    if (vb_memcmp(pinfo->uuid, x->parent.linkage, 16) == 0)
+        return true;
+    return x->parent.has_linkage2 && !vb_guid_is_zero(x->parent.linkage2) &&
+           vb_memcmp(pinfo->uuid, x->parent.linkage2, 16) == 0;
+}
+
 /* Finds, opens and checks the parent of layer i into slot i+1. Returns VB_OK
  * or the refusal with diag naming the child, the paths tried and why. */
 static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned i, unsigned flags,
@@ -158,7 +174,29 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
             continue;
         }
         const vb_vhd_info *pinfo = vb_layer_info(chain->layers[i + 1].layer);
-        if (vb_memcmp(pinfo->uuid, cinfo->parent_uuid, 16) != 0) {
+        if (pinfo->format != cinfo->format) {
+            const char *pf = pinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD";
+            const char *cf = cinfo->format == VB_FORMAT_VHDX ? "VHDX" : "VHD";
+            close_slot(chain, i + 1);
+            return vb_fail(diag, VB_ERR_CHAIN_MIXED,
+                           "%s: parent %s is a %s, the child a %s: VHD and VHDX cannot be mixed in one chain",
+                           child_path, path, pf, cf);
+        }
+        if (cinfo->format == VB_FORMAT_VHDX && !vhdx_linkage_matches(child, pinfo)) {
+            char want[37], got[37];
+            vb_guid_format(cinfo->parent_uuid, want);
+            vb_guid_format(pinfo->uuid, got);
+            note_tried(s, path, "DataWriteGuid differs");
+            if (!s->rejected || s->rejection.status != VB_ERR_VHDX_PARENT_LINKAGE) {
+                vb_fail(&s->rejection, VB_ERR_VHDX_PARENT_LINKAGE,
+                        "%s: parent %s has DataWriteGuid %s, the child's parent_linkage is %s", child_path, path, got,
+                        want);
+                s->rejected = true;
+            }
+            close_slot(chain, i + 1);
+            continue;
+        }
+        if (cinfo->format == VB_FORMAT_VHD && vb_memcmp(pinfo->uuid, cinfo->parent_uuid, 16) != 0) {
             char want[VB_UUID_TEXT_SIZE], got[VB_UUID_TEXT_SIZE];
             vb_uuid_text(cinfo->parent_uuid, VB_UUID_STORED, want);
             vb_uuid_text(pinfo->uuid, VB_UUID_STORED, got);
@@ -175,6 +213,12 @@ static vb_status open_parent(const vb_opener *opener, vb_chain *chain, unsigned 
             close_slot(chain, i + 1);
             return vb_fail(diag, VB_ERR_CHAIN_CYCLE, "%s: parent chain has a cycle: parent %s is already in the chain",
                            child_path, path);
+        }
+        if (pinfo->sector_size != cinfo->sector_size) {
+            unsigned ps = pinfo->sector_size, cs = cinfo->sector_size;
+            close_slot(chain, i + 1);
+            return vb_fail(diag, VB_ERR_PARENT_SECTOR_SIZE, "%s: parent %s has %u-byte sectors, the child %u-byte ones",
+                           child_path, path, ps, cs);
         }
         if (pinfo->disk_size != cinfo->disk_size) {
             unsigned long long psize = pinfo->disk_size, csize = cinfo->disk_size;

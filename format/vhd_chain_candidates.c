@@ -40,6 +40,10 @@ unsigned vb_parent_candidates(const vb_layer *layer, const char *child_path, cha
     count = add_locators(layer, "W2ru", child_path, out, count, max);
     count = add_locators(layer, "W2ku", child_path, out, count, max);
     count = add_locators(layer, "MacX", child_path, out, count, max);
+    /* VHDX parent locator keys, in the order MS-VHDX gives (vhdx_meta.c) */
+    count = add_locators(layer, "rel ", child_path, out, count, max);
+    count = add_locators(layer, "vol ", child_path, out, count, max);
+    count = add_locators(layer, "abs ", child_path, out, count, max);
     const char *name = vb_layer_info(layer)->parent_name;
     const char *last = name;
     for (const char *p = name; *p; p++)

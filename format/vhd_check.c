@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "platform.h"
 #include "vhd_layer_internal.h"
+#include "vhdx_internal.h"
 
 typedef struct check_ctx {
     vb_layer *layer;
@@ -132,6 +133,8 @@ static void check_parent_fields(check_ctx *c)
 
 vb_status vb_layer_check(vb_layer *layer, void (*report)(void *ctx, const char *line), void *ctx)
 {
+    if (layer->vhdx)
+        return vb_vhdx_check(layer, report, ctx);
     check_ctx c = { layer, report, ctx, VB_OK, 0 };
     const vb_vhd_info *info = &layer->info;
     const vb_raw_footer *f = (const vb_raw_footer *)layer->footer;

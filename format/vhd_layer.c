@@ -16,6 +16,7 @@
 #include "bytes.h"
 #include "platform.h"
 #include "vhd_layer_internal.h"
+#include "vhdx_internal.h"
 
 /* Whether [a, a+alen) and [b, b+blen) intersect (lengths small enough not to overflow). */
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -231,6 +232,15 @@ vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_la
         st = vb_fail(diag, VB_ERR_WRITE_PROTECTED, "%s: file is read-only, cannot open it for writing", layer->name);
         goto fail;
     }
+    uint8_t magic[8];
+    if (file->size >= sizeof(magic) && vb_source_read(file, 0, magic, sizeof(magic)) == VB_OK &&
+        vb_vhdx_sniff(magic)) {
+        st = vb_vhdx_layer_open(layer, flags, diag);
+        if (st != VB_OK)
+            goto fail;
+        *out = layer;
+        return VB_OK;
+    }
     st = load_footer(layer, flags, diag);
     if (st != VB_OK)
         goto fail;
@@ -246,6 +256,9 @@ vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_la
         if (st != VB_OK)
             goto fail;
     }
+    layer->info.format = VB_FORMAT_VHD;
+    layer->info.sector_size = VB_SECTOR;
+    layer->info.physical_sector_size = VB_SECTOR;
     layer->self.size = layer->info.disk_size;
     layer->self.ctx = layer;
     layer->self.read = vb_layer_read;
@@ -263,6 +276,7 @@ void vb_layer_close(vb_layer *layer)
 {
     if (!layer)
         return;
+    vb_vhdx_layer_free(layer);
     for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++)
         vb_free(layer->slots[i].bits);
     vb_free(layer->bat);
@@ -374,6 +388,8 @@ bool vb_layer_block_allocated(vb_layer *layer, uint64_t sector)
 {
     /* Returns whether the block holding sector has data in this file (always
      * for a fixed disk; never past the end). */
+    if (layer->vhdx)
+        return vb_vhdx_block_allocated(layer, sector);
     if (sector >= layer->info.disk_size / VB_SECTOR)
         return false;
     if (layer->info.type == VB_DISK_FIXED)
@@ -383,6 +399,8 @@ bool vb_layer_block_allocated(vb_layer *layer, uint64_t sector)
 
 bool vb_layer_sector_present(vb_layer *layer, uint64_t sector)
 {
+    if (layer->vhdx)
+        return vb_vhdx_sector_present(layer, sector);
     if (!vb_layer_block_allocated(layer, sector))
         return false;
     if (layer->info.type != VB_DISK_DIFF)

@@ -54,6 +54,7 @@ struct vb_layer {
     unsigned locator_count;
     vb_status locator_status; /* why decoding failed (dynamic disks only; check reports it) */
     char locator_error[VB_DIAG_TEXT_MAX];
+    struct vb_vhdx *vhdx;     /* VHDX state (vhdx_*.c); NULL for a VHD */
 };
 
 /* Returns the BAT entry of a block (VB_BAT_UNUSED when unallocated). */

@@ -134,12 +134,16 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
         disk = &a->overlay;
     }
     const vb_vhd_info *info = vb_layer_info(vb_chain_layer(a->chain, 0));
-    st = efi_vdisk_install(disk, info->uuid, top_volume ? top_volume->device_path : NULL,
-                           a->write == VB_WRITE_READONLY, a->trace, &a->vdisk, diag);
+    st = efi_vdisk_install_sized(disk, info->sector_size, info->uuid, top_volume ? top_volume->device_path : NULL,
+                                 a->write == VB_WRITE_READONLY, a->trace, &a->vdisk, diag);
     if (st != VB_OK)
         return st;
-    efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
-            vb_write_mode_name(a->write));
+    if (info->sector_size != VB_SECTOR)
+        efi_say("vhdboot: installed disk of %llu MiB, %u-byte sectors (%s)\n", (unsigned long long)(disk->size >> 20),
+                info->sector_size, vb_write_mode_name(a->write));
+    else
+        efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
+                vb_write_mode_name(a->write));
     return VB_OK;
 }
 

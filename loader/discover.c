@@ -13,6 +13,7 @@
 #include "format/platform.h"
 #include "format/uuid.h"
 #include "format/vhd.h"
+#include "format/vhdx.h"
 
 #define MAX_FOUND 64u
 
@@ -179,13 +180,24 @@ void vb_discover_show_chain(EFI_HANDLE loader_device, const char *loader_path, c
                 top ? ", on " : "", top ? efi_host_volume_name(top) : "");
         for (unsigned i = 0; i < vb_chain_depth(chain); i++) {
             const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
-            vb_uuid_text(info->uuid, VB_UUID_STORED, uuid);
+            if (info->format == VB_FORMAT_VHDX)
+                vb_guid_format(info->uuid, uuid); /* GUID text, as Windows and vhdtool show it */
+            else
+                vb_uuid_text(info->uuid, VB_UUID_STORED, uuid);
             const char *type = info->type == VB_DISK_FIXED ? "fixed" : info->type == VB_DISK_DYNAMIC ? "dynamic" : "differencing";
-            efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
-                    (unsigned long long)(info->disk_size >> 20), uuid);
+            if (info->format == VB_FORMAT_VHDX)
+                efi_say("  layer %u: %s\n    VHDX %s, %llu MiB, %u-byte sectors, DataWriteGuid %s\n", i + 1,
+                        vb_chain_path(chain, i), type, (unsigned long long)(info->disk_size >> 20), info->sector_size,
+                        uuid);
+            else
+                efi_say("  layer %u: %s\n    %s, %llu MiB, UUID %s\n", i + 1, vb_chain_path(chain, i), type,
+                        (unsigned long long)(info->disk_size >> 20), uuid);
             if (info->type == VB_DISK_DIFF) {
-                vb_uuid_text(info->parent_uuid, VB_UUID_STORED, uuid);
-                efi_say("    parent UUID %s\n", uuid);
+                if (info->format == VB_FORMAT_VHDX)
+                    vb_guid_format(info->parent_uuid, uuid);
+                else
+                    vb_uuid_text(info->parent_uuid, VB_UUID_STORED, uuid);
+                efi_say("    %s %s\n", info->format == VB_FORMAT_VHDX ? "parent_linkage" : "parent UUID", uuid);
             }
         }
         vb_chain_close(chain);

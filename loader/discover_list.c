@@ -5,13 +5,21 @@
 #include "format/platform.h"
 #include "format/vhd.h"
 
+/* Whether name ends in ext (lowercase, with its dot) in any case, with something before it. */
+static bool ends_with_ext(const char *name, const char *ext)
+{
+    size_t n = vb_strlen(name), e = vb_strlen(ext);
+    if (n <= e)
+        return false;
+    for (size_t i = 0; i < e; i++)
+        if (vb_ascii_lower(name[n - e + i]) != ext[i])
+            return false;
+    return true;
+}
+
 bool vb_discover_is_vhd_name(const char *name)
 {
-    size_t n = vb_strlen(name);
-    if (n < 5)
-        return false;
-    const char *ext = name + n - 4;
-    return ext[0] == '.' && vb_ascii_lower(ext[1]) == 'v' && vb_ascii_lower(ext[2]) == 'h' && vb_ascii_lower(ext[3]) == 'd';
+    return ends_with_ext(name, ".vhd") || ends_with_ext(name, ".vhdx") || ends_with_ext(name, ".avhdx");
 }
 
 void vb_discover_mark_bases(const vb_found_vhd *found, unsigned count, bool *base)

@@ -34,7 +34,7 @@ typedef struct vb_found_vhd {
     char problem[64];                    /* why it did not open (short) */
 } vb_found_vhd;
 
-/* Whether a file name ends in ".vhd" (any case) and has something before it. */
+/* Whether a file name ends in ".vhd", ".vhdx" or ".avhdx" (any case) and has something before it. */
 bool vb_discover_is_vhd_name(const char *name);
 /* Marks which found VHDs are only bases (a found differencing disk names
  * their UUID as its parent): sets base[i]. */

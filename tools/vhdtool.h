@@ -148,7 +148,8 @@ typedef struct vt_disk {
 } vt_disk;
 
 /* Whether host_path looks like a VHD: "conectix" in its trailing footer
- * (512- or 511-byte form) or in the footer copy at offset 0. Sets *is_vhd.
+ * (512- or 511-byte form) or in the footer copy at offset 0, or a VHDX
+ * ("vhdxfile" at offset 0). Sets *is_vhd.
  * Returns VB_ERR_NOT_FOUND / VB_ERR_IO when the file cannot be read. */
 vb_status vt_probe_vhd(const char *host_path, bool *is_vhd);
 /* Opens host_path as a VHD chain (flags as vb_chain_open) or, when it has no
@@ -192,7 +193,7 @@ vb_status vt_pipeline_finish(vt_pipeline *p, uint64_t *fail_offset);
 
 /* ---- outputs (vhdtool_output.c) ---- */
 
-enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC };
+enum vt_out_format { VT_OUT_RAW, VT_OUT_FIXED, VT_OUT_DYNAMIC, VT_OUT_VHDX, VT_OUT_VHDX_FIXED };
 
 /* The output disk while it is being written. Set format, name, size and
  * (dynamic) block_size (0 = the input's or 2 MiB) before vt_output_create. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
     "usage: vhdtool check FILE [--repair]\n"
@@ -17,6 +18,9 @@ static const char usage[] =
     "  --repair     if the trailing footer is damaged but the copy at offset 0 is\n"
     "               intact (dynamic and differencing disks), rewrite the trailing\n"
     "               footer from that copy. Nothing else is ever changed.\n"
+    "               A VHDX whose log is not empty: replay the log into the file\n"
+    "               and mark it empty (without --repair the log is only replayed\n"
+    "               in memory, and reported).\n"
     "  -h, --help   this text\n"
     "exit status: 0 no problems, 1 problems found (or repair failed), 2 usage error\n";
 
@@ -162,7 +166,11 @@ static int run_check(const vt_command *cmd, void *o, int argc, char **argv)
 
     unsigned problems = check_file_and_chain(file);
     if (problems && repair) {
-        if (repair_footer(file) != VT_EXIT_OK)
+        bool vhdx;
+        int rc = vt_vhdx_repair(file, &vhdx);
+        if (!vhdx)
+            rc = repair_footer(file);
+        if (rc != VT_EXIT_OK)
             return VT_EXIT_FAIL;
         problems = check_file_and_chain(file);
     }

@@ -12,14 +12,16 @@
 #include <unistd.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
-    "usage: vhdtool convert IN OUT [-O raw|fixed|dynamic] [--block-size N] [-p]\n"
+    "usage: vhdtool convert IN OUT [-O raw|fixed|dynamic|vhdx|vhdx-fixed] [--block-size N] [-p]\n"
     "\n"
     "Copies the disk IN into OUT.\n"
-    "IN is a VHD (its whole parent chain is read, i.e. flattened) when it has a\n"
-    "VHD footer, otherwise a raw image. OUT's format comes from -O, else from\n"
-    "its name: *.vhd -> dynamic, anything else -> raw.\n"
+    "IN is a VHD or VHDX (its whole parent chain is read, i.e. flattened) when it\n"
+    "has a VHD footer or the VHDX identifier, otherwise a raw image. OUT's format\n"
+    "comes from -O, else from its name: *.vhd -> dynamic, *.vhdx -> dynamic VHDX\n"
+    "(2 MiB blocks unless --block-size), anything else -> raw.\n"
     "What reads as zeros is not written: raw and fixed outputs keep it as holes\n"
     "(sparse files), dynamic outputs leave all-zero blocks unallocated. Runs\n"
     "no layer of IN's chain allocates, and holes of a raw IN, are not even read.\n"
@@ -30,7 +32,8 @@ static const char usage[] =
     "Like qemu-img convert's default, OUT is not fsync'ed at the end.\n"
     "\n"
     "options:\n"
-    "  -O FORMAT          raw, fixed or dynamic (also: vhd = dynamic)\n"
+    "  -O FORMAT          raw, fixed, dynamic (also: vhd = dynamic), vhdx (dynamic)\n"
+    "                     or vhdx-fixed\n"
     "  --block-size N     block size of a dynamic OUT (default: IN's, else 2M)\n"
     "  -p, --progress     show progress on stderr\n"
     "  -h, --help         this text\n"
@@ -68,7 +71,8 @@ static uint64_t zero_chunks(vt_disk *in, const vt_output *out, uint64_t off, uin
 static vb_status copy_disk(vt_disk *in, vt_output *out, bool progress, uint64_t *where)
 {
     uint64_t chunk = CHUNK;
-    if (out->format == VT_OUT_DYNAMIC && out->block_size > chunk)
+    if ((out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED) &&
+        out->block_size > chunk)
         chunk = out->block_size;
     vt_pipeline *pipe = vt_pipeline_start((size_t)chunk, chunk <= 4 * CHUNK ? PIPELINE_DEPTH : 2, vt_output_store, out);
     if (!pipe)
@@ -118,12 +122,16 @@ static bool pick_format(const char *opt, const char *name, enum vt_out_format *f
             *fmt = VT_OUT_FIXED;
         else if (!strcmp(opt, "dynamic") || !strcmp(opt, "vhd") || !strcmp(opt, "vpc"))
             *fmt = VT_OUT_DYNAMIC;
+        else if (!strcmp(opt, "vhdx"))
+            *fmt = VT_OUT_VHDX;
+        else if (!strcmp(opt, "vhdx-fixed"))
+            *fmt = VT_OUT_VHDX_FIXED;
         else
             return false;
         return true;
     }
     size_t n = strlen(name);
-    *fmt = n >= 4 && !strcasecmp(name + n - 4, ".vhd") ? VT_OUT_DYNAMIC : VT_OUT_RAW;
+    *fmt = n >= 4 && !strcasecmp(name + n - 4, ".vhd") ? VT_OUT_DYNAMIC : vt_vhdx_name(name) ? VT_OUT_VHDX : VT_OUT_RAW;
     return true;
 }
 
@@ -162,8 +170,8 @@ static int run_convert(const vt_command *cmd, void *o, int argc, char **argv)
     out.name = out_name;
     out.block_size = (uint32_t)block_size;
     if (!pick_format(format_opt, out_name, &out.format))
-        return vt_usage_error(cmd->name, "unknown output format '%s' (raw, fixed or dynamic)", format_opt);
-    if (block_size && out.format != VT_OUT_DYNAMIC)
+        return vt_usage_error(cmd->name, "unknown output format '%s' (raw, fixed, dynamic, vhdx or vhdx-fixed)", format_opt);
+    if (block_size && out.format != VT_OUT_DYNAMIC && out.format != VT_OUT_VHDX && out.format != VT_OUT_VHDX_FIXED)
         return vt_usage_error(cmd->name, "--block-size applies to dynamic output only");
     if (same_file(in_name, out_name))
         return vt_error("%s: input and output are the same file", out_name);

@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
     "usage: vhdtool create fixed|dynamic SIZE FILE [--block-size N] [--exact-size]\n"
+    "       vhdtool create fixed|dynamic SIZE FILE --format vhdx [--block-size N] [--sector-size 512|4096]\n"
     "       vhdtool create diff --parent PARENT FILE\n"
     "\n"
     "Creates a new VHD (an existing FILE is refused).\n"
@@ -15,7 +17,12 @@ static const char usage[] =
     "  dynamic   an empty sparse image; blocks are allocated on first write\n"
     "  diff      a differencing child of PARENT: same size and block size, parent\n"
     "            UUID from PARENT's footer, locators W2ku (absolute path, '\\'\n"
-    "            separated, no drive letter) and W2ru (relative to FILE's folder)\n"
+    "            separated, no drive letter) and W2ru (relative to FILE's folder);\n"
+    "            a VHDX PARENT gets a VHDX child (parent_linkage = its DataWriteGuid,\n"
+    "            relative_path and absolute_win32_path)\n"
+    "With --format vhdx (or a FILE named *.vhdx) a VHDX is made: SIZE is rounded\n"
+    "up to the sector size only; blocks default to 32M; a fixed VHDX has every\n"
+    "block allocated.\n"
     "SIZE and N take K, M, G, T suffixes (binary) or S (512-byte sectors).\n"
     "SIZE is rounded up to the next size CHS geometry represents exactly (as\n"
     "Virtual PC and qemu-img do), so the geometry describes the whole disk.\n"
@@ -27,6 +34,8 @@ static const char usage[] =
     "  --block-size N   dynamic block size (default 2M; a power of two)\n"
     "  --exact-size     keep SIZE as given (only a whole number of sectors)\n"
     "  --parent PARENT  parent image of a differencing disk\n"
+    "  --format F       vhd (default) or vhdx\n"
+    "  --sector-size N  VHDX logical sector size, 512 (default) or 4096\n"
     "  -h, --help       this text\n"
     "exit status: 0 created, 1 failed, 2 usage error\n";
 
@@ -94,12 +103,16 @@ struct create_opts {
     uint64_t block_size;
     const char *parent;
     bool exact_size;
+    const char *format;
+    uint64_t sector_size;
 };
 
 static const vt_option create_options[] = {
     VT_VALUE("block-size", 0, struct create_opts, block_size, vt_opt_size32, "block size"),
     VT_VALUE("parent", 0, struct create_opts, parent, vt_opt_string, "parent"),
     VT_FLAG("exact-size", 0, struct create_opts, exact_size),
+    VT_VALUE("format", 0, struct create_opts, format, vt_opt_string, "format"),
+    VT_VALUE("sector-size", 0, struct create_opts, sector_size, vt_opt_size, "sector size"),
 };
 
 /* Runs "vhdtool create": checks the type and size, creates the image.
@@ -109,6 +122,12 @@ static int run_create(const vt_command *cmd, void *o, int argc, char **argv)
     const struct create_opts *opts = o;
     uint64_t block_size = opts->block_size;
     const char *parent = opts->parent;
+    const char *format = opts->format;
+    uint64_t sector_size = opts->sector_size;
+    if (format && strcmp(format, "vhd") && strcmp(format, "vhdx"))
+        return vt_usage_error(cmd->name, "unknown format '%s' (vhd or vhdx)", format);
+    if (sector_size && sector_size != 512 && sector_size != 4096)
+        return vt_usage_error(cmd->name, "sector size must be 512 or 4096");
     if (argc < 1)
         return vt_usage_error(cmd->name, "missing type (fixed, dynamic or diff)");
     const char *type = argv[0];
@@ -119,6 +138,19 @@ static int run_create(const vt_command *cmd, void *o, int argc, char **argv)
             return vt_usage_error(cmd->name, "diff takes exactly one FILE");
         if (block_size)
             return vt_usage_error(cmd->name, "diff uses the parent's block size; --block-size not allowed");
+        if (sector_size)
+            return vt_usage_error(cmd->name, "diff uses the parent's sector size; --sector-size not allowed");
+        bool parent_vhdx = false;
+        char id[8];
+        FILE *pf = fopen(parent, "rb");
+        if (pf) {
+            parent_vhdx = fread(id, 1, 8, pf) == 8 && !memcmp(id, "vhdxfile", 8);
+            fclose(pf);
+        }
+        if (parent_vhdx)
+            return vt_vhdx_create_diff(parent, argv[1]);
+        if (format && !strcmp(format, "vhdx"))
+            return vt_usage_error(cmd->name, "a VHDX child needs a VHDX parent (VHD and VHDX do not mix in a chain)");
         return create_diff(parent, argv[1]);
     }
     vb_create_params params;
@@ -135,6 +167,19 @@ static int run_create(const vt_command *cmd, void *o, int argc, char **argv)
         return vt_usage_error(cmd->name, "%s needs SIZE and FILE", type);
     if (!vt_parse_size(argv[1], &params.size) || params.size == 0)
         return vt_usage_error(cmd->name, "bad size '%s'", argv[1]);
+    if ((format && !strcmp(format, "vhdx")) || (!format && vt_vhdx_name(argv[2]))) {
+        uint64_t ss = sector_size ? sector_size : 512;
+        uint64_t size = (params.size + ss - 1) / ss * ss;
+        int rc = vt_vhdx_create(argv[2], params.type, size, (uint32_t)block_size, (uint32_t)ss);
+        if (rc == VT_EXIT_OK) {
+            char human[64];
+            printf("created %s: %s VHDX, %s, %llu-byte sectors\n", argv[2], type,
+                   vt_human_size(size, human, sizeof(human)), (unsigned long long)ss);
+        }
+        return rc;
+    }
+    if (sector_size)
+        return vt_usage_error(cmd->name, "--sector-size applies to VHDX only");
     if (params.size % VB_SECTOR)
         return vt_usage_error(cmd->name, "size %llu is not a multiple of 512", (unsigned long long)params.size);
     if (params.type == VB_DISK_FIXED && block_size)

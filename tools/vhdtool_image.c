@@ -29,7 +29,10 @@ vb_status vt_probe_vhd(const char *host_path, bool *is_vhd)
         return VB_ERR_IO;
     }
     off_t size = lseek(fd, 0, SEEK_END);
-    if (size >= 511)
+    char id[8];
+    if (size >= 8 && pread(fd, id, 8, 0) == 8 && memcmp(id, "vhdxfile", 8) == 0)
+        *is_vhd = true; /* a VHDX: the core tells the formats apart by content */
+    else if (size >= 511)
         *is_vhd = cookie_at(fd, size - 512) || cookie_at(fd, size - 511) || cookie_at(fd, 0);
     close(fd);
     return VB_OK;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
     "usage: vhdtool info FILE [--json]\n"
@@ -78,6 +79,10 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
     const vb_vhd_info *in = vb_layer_info(layer);
     char human[64], guid[40], raw[40], app[20];
     printf("file:             %s\n", file);
+    if (vb_layer_vhdx(layer)) {
+        vt_vhdx_print_text(layer);
+        goto chain;
+    }
     printf("type:             %s\n", vt_type_name(in->type));
     printf("disk size:        %s\n", vt_human_size(in->disk_size, human, sizeof(human)));
     printf("current size:     %llu\n", (unsigned long long)in->current_size);
@@ -117,6 +122,7 @@ static void print_text(const char *file, vb_layer *layer, const struct chain_vie
         if (n == 0)
             printf("locators:         none\n");
     }
+chain:
     if (cv->chain) {
         printf("chain:\n");
         for (unsigned i = 0; i < vb_chain_depth(cv->chain); i++) {
@@ -148,6 +154,7 @@ static void print_json(const char *file, vb_layer *layer, const struct chain_vie
     printf("{\n  \"file\": ");
     json_string(file);
     printf(",\n  \"type\": \"%s\",\n", vt_type_name(in->type));
+    vt_vhdx_print_json(layer);
     printf("  \"disk_size\": %llu,\n  \"current_size\": %llu,\n  \"original_size\": %llu,\n",
            (unsigned long long)in->disk_size, (unsigned long long)in->current_size,
            (unsigned long long)in->original_size);

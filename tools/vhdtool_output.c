@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 #define ZERO_GRAIN 4096u  /* zero detection unit for raw/fixed output (a file system block) */
 #define FALLOCATE_MIN (64u << 10) /* data runs from this size are allocated before they are written */
@@ -128,6 +129,8 @@ static int create_vhd(vt_output *out, const vb_vhd_info *in_info)
 int vt_output_create(vt_output *out, const vb_vhd_info *in_info)
 {
     out->fd = -1;
+    if (out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED)
+        return vt_vhdx_output_create(out, in_info);
     if (out->format == VT_OUT_DYNAMIC)
         return create_vhd(out, in_info);
     /* raw: the disk; fixed: the disk, then the footer (written by create) */
@@ -258,13 +261,20 @@ vb_status vt_output_finish(vt_output *out)
     return st;
 }
 
+/* Whether out stores whole blocks through a layer (dynamic VHD, VHDX) rather
+ * than bytes into a file. */
+static bool is_block_output(const vt_output *out)
+{
+    return out->format == VT_OUT_DYNAMIC || out->format == VT_OUT_VHDX || out->format == VT_OUT_VHDX_FIXED;
+}
+
 vb_status vt_output_store(void *ctx, uint64_t offset, const uint8_t *buf, uint64_t len)
 {
     vt_output *out = ctx;
     if (!buf) /* a run that reads as zeros */
-        return out->format == VT_OUT_DYNAMIC ? VB_OK : zero_range(out, offset, len);
+        return is_block_output(out) ? VB_OK : zero_range(out, offset, len);
     /* raw/fixed: zero runs of file system blocks become holes; dynamic:
      * all-zero blocks stay unallocated */
-    return out->format == VT_OUT_DYNAMIC ? for_each_run(out, offset, buf, (size_t)len, out->block_size, store_blocks)
+    return is_block_output(out) ? for_each_run(out, offset, buf, (size_t)len, out->block_size, store_blocks)
                                          : for_each_run(out, offset, buf, (size_t)len, ZERO_GRAIN, store_file);
 }

@@ -8,6 +8,7 @@
 #include "format/utf.h"
 #include "tools/host_file.h"
 #include "tools/vhdtool.h"
+#include "tools/vhdtool_vhdx.h"
 
 static const char usage[] =
     "usage: vhdtool set-parent CHILD NEWPARENT\n"
@@ -21,6 +22,9 @@ static const char usage[] =
     "The locators are rewritten in place: when a new path does not fit the space\n"
     "CHILD reserved for that locator, nothing is changed and the command fails\n"
     "(locators are not relocated).\n"
+    "A differencing VHDX CHILD gets a new parent locator (relative_path and\n"
+    "absolute_win32_path; parent_linkage kept) when NEWPARENT's DataWriteGuid is\n"
+    "its parent_linkage (or parent_linkage2) and the sizes match.\n"
     "\n"
     "options:\n"
     "  -h, --help   this text\n"
@@ -164,6 +168,10 @@ static int run_set_parent(const vt_command *cmd, void *opts, int argc, char **ar
     (void)opts;
     (void)argc;
     const char *child = argv[0], *parent = argv[1];
+    bool is_vhdx = false;
+    int vrc = vt_vhdx_set_parent(child, parent, &is_vhdx);
+    if (is_vhdx)
+        return vrc;
     uint8_t hdr[HEADER_SIZE];
     uint64_t hdr_offset = 0;
     int rc = load_and_match(child, parent, hdr, &hdr_offset);

@@ -59,6 +59,74 @@ cp dyn.vhd dyn-torn.vhd
 printf 'XXXX' | dd of=dyn-torn.vhd bs=1 seek=$(( $(stat -c %s dyn.vhd) - 500 )) conv=notrunc 2>/dev/null
 seed fuzz_vhd_chain footer-copy 01 dyn-torn.vhd
 
+# --- VHDX: dynamic, fixed with 4096-byte sectors, a 3-layer chain, a dirty log
+# (sparse-encoded: a VHDX is a few MiB of mostly zeros)
+vx() { python3 "$here/sparse_encode.py" "$1" "$tmp/$1.sparse"; }
+vseed() {
+    local name=$1 control=$2 first=1
+    shift 2
+    mkdir -p "$corpus/fuzz_vhdx"
+    {
+        printf "\\x$control"
+        for f in "$@"; do
+            [ $first = 1 ] || printf '%s' "$sep"
+            first=0
+            cat "$tmp/$f.sparse"
+        done
+    } >"$corpus/fuzz_vhdx/seed-$name"
+}
+rm -f "$corpus/fuzz_vhdx"/seed-*
+"$vhdtool" create dynamic 8M x-dyn.vhdx --block-size 1M >/dev/null
+"$vhdtool" write x-dyn.vhdx 1000 --pattern 0x5a --length 3000 >/dev/null
+"$vhdtool" create fixed 2M x-fixed4k.vhdx --block-size 1M --sector-size 4096 >/dev/null
+"$vhdtool" write x-fixed4k.vhdx 4096 --pattern 0x4b --length 8192 >/dev/null
+mkdir -p xv
+"$vhdtool" create dynamic 4M xv/base.vhdx --block-size 1M >/dev/null
+"$vhdtool" write xv/base.vhdx 0 --pattern 0xb0 --length 20000 >/dev/null
+"$vhdtool" create diff --parent xv/base.vhdx xv/mid.vhdx >/dev/null
+"$vhdtool" write xv/mid.vhdx 8192 --pattern 0x3d --length 1536 >/dev/null
+"$vhdtool" create diff --parent xv/mid.vhdx xv/top.vhdx >/dev/null
+"$vhdtool" write xv/top.vhdx 12000 --pattern 0x70 --length 9000 >/dev/null
+cp xv/*.vhdx .
+# dirty log: one entry (seq 3, tail at itself) rewriting 4 KiB of block 0 of a copy
+cp x-dyn.vhdx x-dirty.vhdx
+python3 - x-dirty.vhdx <<'PY'
+import struct, sys
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+f = bytearray(open(sys.argv[1], 'rb').read())
+guid = bytes(range(1, 17))
+block0 = struct.unpack_from('<Q', f, 3 << 20)[0] & ~0xFFFFF
+e = bytearray(8192)
+e[0:4] = b'loge'
+struct.pack_into('<IIQII16sQQ', e, 8, 8192, 0, 3, 1, 0, guid, len(f), len(f))
+e[64:68] = b'desc'
+struct.pack_into('<4s8sQQ', e, 68, b'\x11' * 4, b'\x11' * 8, block0 + 4096, 3)
+e[4096:4100] = b'data'
+struct.pack_into('<I', e, 4100, 0)
+e[4104:8188] = b'\x11' * 4084
+struct.pack_into('<I', e, 8188, 3)
+struct.pack_into('<I', e, 4, crc32c(bytes(e)))
+f[1 << 20:(1 << 20) + 8192] = e
+for h in (64 << 10, 128 << 10):
+    f[h + 48:h + 64] = guid
+    f[h + 4:h + 8] = b'\0' * 4
+    struct.pack_into('<I', f, h + 4, crc32c(bytes(f[h:h + 4096])))
+open(sys.argv[1], 'wb').write(f)
+PY
+for f in x-dyn.vhdx x-fixed4k.vhdx base.vhdx mid.vhdx top.vhdx x-dirty.vhdx; do vx "$f"; done
+vseed dynamic 00 x-dyn.vhdx
+vseed dynamic-write 01 x-dyn.vhdx
+vseed fixed4k-write 01 x-fixed4k.vhdx
+vseed chain3 00 top.vhdx mid.vhdx base.vhdx
+vseed dirty-log 00 x-dirty.vhdx
+vseed dirty-log-write 01 x-dirty.vhdx
+
 # --- NTFS: small volumes with the looked-up paths (tests/fuzz/fs_exercise.c)
 # ntfs_seed NAME CMDS SIZE MKNTFS-OPTIONS...: builds (ntfs_build commands from CMDS), then blanks $LogFile and all
 # but the first sector of $UpCase (never needed by the paths looked up).

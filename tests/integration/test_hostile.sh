@@ -24,7 +24,7 @@ BOOTS=$(((${#CASES[@]} + MAX_PER_BOOT - 1) / MAX_PER_BOOT))
 PER_BOOT=$(((${#CASES[@]} + BOOTS - 1) / BOOTS))
 it_require_qemu
 
-esp_create "$ESP" 64 || it_setup_fail "host ESP image"
+esp_create "$ESP" 128 || it_setup_fail "host ESP image"
 mcopy -s -i "$ESP@@1M" "$W/hostile/files/h" ::/ || it_setup_fail "copy the hostile files to the ESP"
 (cd "$W/hostile/files" && find h -type f | LC_ALL=C sort | xargs sha256sum) >"$W/before.sha256" ||
     it_setup_fail "checksums of the hostile files"

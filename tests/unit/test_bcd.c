@@ -107,7 +107,7 @@ static void test_gpt_partition_vector(void **state)
     assert_int_equal(len, sizeof(expected));
     assert_memory_equal(out, expected, sizeof(expected));
     char text[39];
-    vb_guid_format(id.part_guid, text);
+    vb_guid_format_braced(id.part_guid, text);
     assert_string_equal(text, "{fedcba98-7654-3210-fedc-ba9876543210}");
     assert_false(vb_guid_parse("{01234567-89ab-cdef-0123-456789abcde}", id.disk_guid));
     assert_false(vb_guid_parse("01234567-89ab-cdef-0123-456789abcdefX", id.disk_guid));
@@ -183,9 +183,9 @@ static void test_disk_id(void **state)
     assert_int_equal(vb_disk_id_read(&ms->src, 512, 2, &id), VB_OK);
     assert_int_equal(id.style, VB_DISK_GPT);
     char text[39];
-    vb_guid_format(id.disk_guid, text);
+    vb_guid_format_braced(id.disk_guid, text);
     assert_string_equal(text, "{01234567-89ab-cdef-0123-456789abcdef}");
-    vb_guid_format(id.part_guid, text);
+    vb_guid_format_braced(id.part_guid, text);
     assert_string_equal(text, "{fedcba98-7654-3210-fedc-ba9876543210}");
     assert_int_equal(id.part_offset, 34 * 512);
     assert_int_equal(id.part_size, 30 * 512);

@@ -36,7 +36,11 @@ static void vhd_names(void **state)
     assert_true(vb_discover_is_vhd_name("WIN10.VHD"));
     assert_true(vb_discover_is_vhd_name("x.Vhd"));
     assert_false(vb_discover_is_vhd_name(".vhd"));
-    assert_false(vb_discover_is_vhd_name("a.vhdx"));
+    assert_true(vb_discover_is_vhd_name("a.vhdx"));
+    assert_true(vb_discover_is_vhd_name("Child.AVHDX"));
+    assert_false(vb_discover_is_vhd_name(".vhdx"));
+    assert_false(vb_discover_is_vhd_name("a.avhd"));
+    assert_false(vb_discover_is_vhd_name("a.vhdx.bak"));
     assert_false(vb_discover_is_vhd_name("a.vhd.bak"));
     assert_false(vb_discover_is_vhd_name("avhd"));
     assert_false(vb_discover_is_vhd_name(""));

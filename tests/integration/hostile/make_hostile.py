@@ -356,6 +356,10 @@ def build(out):
     d.header[64:576] = bytes(512)
     c.case("parent-unnamed", "climb/noname.vhd", d.image(), r"parent not found", "Differencing disk naming no parent")
 
+    # --- VHDX (make_hostile_vhdx.py) ---------------------------------------------
+    from make_hostile_vhdx import build_vhdx
+    build_vhdx(c, lambda name: Dynamic(name).image())
+
     with open(os.path.join(out, "cases.tsv"), "w") as f:
         f.write("\n".join(c.lines) + "\n")
     return len(c.lines)
