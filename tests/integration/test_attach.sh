@@ -22,42 +22,14 @@
 it_require_qemu
 W=$T_TMP
 [ -x "$T_BUILD/vhdtool-static" ] || it_setup_fail "missing $T_BUILD/vhdtool-static (make test-build)"
-guest_prepare || it_setup_fail "download/unpack the guest packages into $GUEST_CACHE"
-kpkg=$(compgen -G "$GUEST_CACHE/debs/linux-image-*.deb" | sort | tail -n 1)
-[ -n "$kpkg" ] || it_setup_fail "no cached kernel package"
+. "$(dirname "$0")/attach_guest.sh"
 
-# --- the initramfs: busybox, vhdtool, nbd.ko, the test script ---------------
-R=$W/initrd
-mkdir -p "$R/bin" "$R/proc" "$R/sys" "$R/dev" "$R/w"
-cp "$GUEST_CACHE/busybox" "$R/bin/busybox" && cp "$T_BUILD/vhdtool-static" "$R/bin/vhdtool" ||
-    it_setup_fail "initramfs binaries"
-# Debian's kernel builds virtio and nbd as modules; load order as listed
-MODS="virtio/virtio virtio/virtio_ring virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk block/nbd"
-dpkg-deb --fsys-tarfile "$kpkg" 2>/dev/null |
-    tar -x -C "$W" --wildcards $(for m in $MODS; do echo "./lib/modules/*/kernel/drivers/$m.ko"; done)
-mkdir -p "$R/mod"
-for m in $MODS; do
-    cp "$(ls "$W"/lib/modules/*/kernel/drivers/$m.ko | head -n 1)" "$R/mod/" || it_setup_fail "$m.ko from $kpkg"
-done
-cat >"$R/init" <<'GUEST'
-#!/bin/busybox sh
-/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-exec </dev/console >/dev/console 2>&1
+# --- the guest: its /init runs the steps above ------------------------------
+{ printf '%s' "$ATTACH_GUEST_PROLOGUE"; cat <<'GUEST'
 say() { echo "ATTACH: $*"; }
 files_sha() { cat /w/base.vhd /w/mid.vhd /w/top.vhd | sha256sum | cut -d' ' -f1; }
-# two passes: a module whose dependency comes later in the list loads the second time
-for pass in 1 2; do
-    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
-        [ -d /sys/module/$m ] || insmod /mod/$m.ko 2>/dev/null || [ $pass = 1 ] || say "insmod $m failed"
-    done
-done
-insmod /mod/nbd.ko nbds_max=4 && say "nbd loaded"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vdb ] && break; sleep 1; done
-cd /w && tar xf /dev/vdb && say "chain unpacked: $(ls /w | tr '\n' ' ')"
+[ -d /sys/module/nbd ] && say "nbd loaded"
+say "chain unpacked: $(ls /w | tr '\n' ' ')"
 [ -s /w/top.vhd ] || { say "no chain: stopping"; say DONE; poweroff -f; }
 
 # read-only
@@ -99,22 +71,8 @@ cd /w && tar cf /dev/vdb base.vhd mid.vhd top.vhd && sync && say "files written 
 say DONE
 poweroff -f
 GUEST
-chmod 755 "$R/init" "$R/bin/busybox" "$R/bin/vhdtool"
-(cd "$R" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$W/initrd.gz" ||
-    it_setup_fail "initramfs"
-
-# --- the guest disk (systemd-boot) as a VHD on the host ESP -----------------
-img=$W/guest.img
-guest_disk "$img" 80 72 &&
-    mmd -i "$img@@1M" ::/loader ::/loader/entries &&
-    mcopy -i "$img@@1M" "$GUEST_CACHE/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI &&
-    mcopy -i "$img@@1M" "$GUEST_CACHE/linux/vmlinuz" ::/vmlinuz &&
-    mcopy -i "$img@@1M" "$W/initrd.gz" ::/initrd.gz &&
-    printf 'timeout 0\ndefault linux.conf\n' | mcopy -i "$img@@1M" - ::/loader/loader.conf &&
-    guest_sdboot_marker "$img" ATTACH || it_setup_fail "guest disk"
-vhd_from_raw "$img" "$W/guest.vhd" dynamic || it_setup_fail "guest VHD"
-esp_create "$W/esp.img" 256 && esp_put "$W/esp.img" "$W/guest.vhd" /vms/guest.vhd || it_setup_fail "host ESP"
-it_conf_single "Attach guest" '\vms\guest.vhd' volatile | esp_conf "$W/esp.img" || it_setup_fail "vhdboot.conf"
+} >"$W/init"
+attach_guest_build "$W" "$W/init" || it_setup_fail "the attach guest"
 
 # --- the chain on the second disk --------------------------------------------
 D=$W/d2
