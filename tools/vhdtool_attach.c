@@ -290,8 +290,9 @@ int vt_cmd_attach(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    /* argv[-1] is "vhdtool"'s own argv[0] (main passes argv + 1) */
-    char *argv0 = argv[-1];
+    /* glibc's pointer to the process's own argv[0] (its first byte is what
+     * /proc/PID/cmdline starts with) */
+    char *argv0 = program_invocation_name;
     if (foreground) {
         become_storage_daemon(argv0);
         fflush(stdout);
