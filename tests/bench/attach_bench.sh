@@ -5,7 +5,7 @@
 # peer), and behind vhdtool attach --read-only as a fixed VHD, a dynamic
 # VHD and a 3-layer chain (base + two differencing layers, each holding a
 # third of the data); also a loop device straight over the fixed VHD file
-# (the kernel-only path a fixed VHD could take). All files sit in the
+# (the kernel-only path attach takes for a fixed VHD; --nbd forces NBD). All files sit in the
 # guest's tmpfs. Each round runs every case in turn (interleaved), three
 # rounds; sequential = 1 MiB O_DIRECT reads of the whole disk, random =
 # 2000 4 KiB O_DIRECT reads (tests/tools/blkbench.c). qemu-nbd is not in the
@@ -25,7 +25,7 @@ for round in 1 2 3; do
         case \$c in
         loop-raw) losetup -r /dev/loop0 /w/raw.img; dev=/dev/loop0 ;;
         loop-fixed) losetup -r /dev/loop0 /w/fixed.vhd; dev=/dev/loop0 ;;
-        nbd-fixed) dev=\$(vhdtool attach --read-only /w/fixed.vhd) ;;
+        nbd-fixed) dev=\$(vhdtool attach --nbd --read-only /w/fixed.vhd) ;;
         nbd-dynamic) dev=\$(vhdtool attach --read-only /w/dynamic.vhd) ;;
         nbd-chain) dev=\$(vhdtool attach --read-only /w/top.vhd) ;;
         esac
