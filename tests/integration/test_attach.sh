@@ -116,6 +116,7 @@ t_eq "volatile: detach" "ATTACH: vol detach rc=0" "$(g 'vol detach')"
 t_eq "volatile: every file unchanged" "ATTACH: vol files unchanged" "$(g 'vol files')"
 t_eq "persistent: attach" "ATTACH: rw attach rc=0 dev=/dev/nbd0" "$(g 'rw attach')"
 it_expect "persistent: the daemon's argv[0] starts with '@'" '^ATTACH: rw daemon argv0 @'
+it_reject "the daemon locked its memory and set PR_SET_IO_FLUSHER (no warning)" 'vhdtool attach: warning: cannot'
 t_eq "persistent: the 1 MiB write succeeds" "ATTACH: rw write rc=0" "$(g 'rw write')"
 t_eq "persistent: detach" "ATTACH: rw detach rc=0" "$(g 'rw detach')"
 t_eq "explicit parents: attach" "ATTACH: ex attach rc=0 dev=/dev/nbd0" "$(g 'ex attach')"
