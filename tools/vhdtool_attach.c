@@ -175,6 +175,25 @@ static int device_index(const char *dev)
     return *p && !*end && v >= 0 && v < 65536 ? (int)v : -1;
 }
 
+/* Lets the kernel send requests as large as the driver allows (NBD's
+ * max_sectors_kb starts below its hardware limit): fewer round trips for
+ * large reads. Best effort. */
+static void raise_request_size(int index)
+{
+    char path[96], value[32] = "";
+    snprintf(path, sizeof path, "/sys/block/nbd%d/queue/max_hw_sectors_kb", index);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    bool ok = fgets(value, sizeof value, f) != NULL;
+    fclose(f);
+    snprintf(path, sizeof path, "/sys/block/nbd%d/queue/max_sectors_kb", index);
+    if (ok && (f = fopen(path, "w")) != NULL) {
+        fputs(value, f);
+        fclose(f);
+    }
+}
+
 /* Runs the daemon side once the disk is open: connects the device, reports
  * "/dev/nbdN" on report_fd (or an error line starting with '!'), serves,
  * closes. Returns the process exit code. */
@@ -226,6 +245,7 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
         pthread_join(thread, NULL);
         return VT_EXIT_FAIL;
     }
+    raise_request_size(got);
     snprintf(line, sizeof line, "/dev/nbd%d\n", got);
     if (write(report_fd, line, strlen(line)) < 0) { /* the parent went away: keep serving */ }
     if (report_fd != STDOUT_FILENO)

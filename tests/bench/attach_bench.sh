@@ -30,6 +30,7 @@ for round in 1 2 3; do
         nbd-chain) dev=\$(vhdtool attach --read-only /w/top.vhd) ;;
         esac
         echo 3 >/proc/sys/vm/drop_caches
+        [ \$round = 1 ] && echo "BENCH-INFO: \$c max_sectors_kb \$(cat /sys/block/\${dev#/dev/}/queue/max_sectors_kb)"
         echo "BENCH: \$round \$c \$(blkbench seq \$dev 32)"
         echo "BENCH: \$round \$c \$(blkbench rand \$dev 2000)"
         case \$c in loop-*) losetup -d /dev/loop0 ;; *) vhdtool detach \$dev ;; esac

@@ -1,9 +1,9 @@
 /* handoffcheck: a test EFI app started by vhdboot (from inside a VHD) that
  * prints the VhdbootDisk variable the loader set before starting it:
  *   "HANDOFF: attributes 0xA bytes N hex <record in hex>"  or  "HANDOFF: absent"
- * then "HANDOFF: DONE". With load options... none: it then returns
- * EFI_ABORTED, so the loader treats the boot as failed and returns to its
- * menu (tests/integration/test_handoff_var.sh). */
+ * then "HANDOFF: DONE", and returns EFI_ABORTED: the loader treats the
+ * boot as failed and returns to its menu, which must delete the variable
+ * (tests/integration/test_handoff_var.sh). */
 #include <efi.h>
 #include <efilib.h>
 #include "efi/console.h"
