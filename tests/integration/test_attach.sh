@@ -13,6 +13,10 @@
 #               detach; the daemon's argv[0] starts with '@'
 #   explicit:   attach --read-only TOP MID BASE reads the same as the
 #               locator-resolved chain
+#   Windows:    ../shared/data/vhd-samples/fat-differential.vhd (made by
+#               Windows 10; its parent is not published, so one is made here
+#               with the UUID the child records): the device reads the
+#               child's sectors (TESTVOLUME at 152) over the parent's
 # then tars the three files back onto the second disk and powers off. The
 # host checks: the guest's read-only sha256 is the host-flattened chain's,
 # after the persistent write the top layer holds the pattern, the parents
@@ -67,6 +71,15 @@ dev=$(vhdtool attach --read-only /w/top.vhd /w/mid.vhd /w/base.vhd); say "ex att
 say "ex sha $(sha256sum <"$dev" | cut -d' ' -f1)"
 vhdtool detach "$dev"; say "ex detach rc=$?"
 
+# a differencing VHD made by Windows, over a parent made here
+if [ -s /w/win/fat-differential.vhd ]; then
+    dev=$(vhdtool attach --read-only /w/win/fat-differential.vhd); say "win attach rc=$? dev=$dev"
+    say "win sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    say "win sector152 $(dd if="$dev" bs=512 skip=152 count=1 2>/dev/null | grep -c TESTVOLUME)"
+    say "win sector0 $(dd if="$dev" bs=512 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)"
+    vhdtool detach "$dev"; say "win detach rc=$?"
+fi
+
 cd /w && tar cf /dev/vdb base.vhd mid.vhd top.vhd && sync && say "files written back"
 say DONE
 poweroff -f
@@ -91,7 +104,35 @@ head -c $((4 << 20)) /dev/urandom >"$D/pat4m"
 SHA_BEFORE=$(sha256sum <"$W/flat-before.raw" | cut -d' ' -f1)
 SHA_BASE=$(sha256sum <"$D/base.vhd" | cut -d' ' -f1)
 SHA_MID=$(sha256sum <"$D/mid.vhd" | cut -d' ' -f1)
-(cd "$D" && tar cf "$W/disk2.img" base.vhd mid.vhd top.vhd pat1m pat4m) && truncate -s 96M "$W/disk2.img" ||
+# Windows' differencing VHD (its parent is not published): a parent made
+# here with the UUID the child records and 0x50 in every sector
+WIN=$SAMPLES/fat-differential.vhd
+HAVE_WIN=0
+if [ -f "$WIN" ]; then
+    mkdir -p "$D/win" && cp "$WIN" "$D/win/" &&
+        "$VHDTOOL" create dynamic 4M "$D/win/fat-parent.vhd" --exact-size >/dev/null 2>&1 &&
+        "$VHDTOOL" write "$D/win/fat-parent.vhd" 0 --pattern 0x50 --length $((4 << 20)) >/dev/null &&
+        python3 - "$D/win/fat-parent.vhd" "$D/win/fat-differential.vhd" <<'PY' && HAVE_WIN=1
+import struct, sys
+parent, child = sys.argv[1], sys.argv[2]
+c = open(child, "rb").read()
+hdr_off = struct.unpack(">Q", c[16:24])[0]
+uuid = c[hdr_off + 40:hdr_off + 56]                # the parent UUID the child records
+data = bytearray(open(parent, "rb").read())
+def seal(off):
+    f = data[off:off + 512]
+    f[68:84] = uuid
+    f[64:68] = b"\0\0\0\0"
+    f[64:68] = struct.pack(">I", ~sum(f) & 0xFFFFFFFF)
+    data[off:off + 512] = f
+seal(0)
+seal(len(data) - 512)
+open(parent, "wb").write(data)
+PY
+    [ $HAVE_WIN = 1 ] && "$VHDTOOL" convert "$D/win/fat-differential.vhd" "$W/win.raw" -O raw >/dev/null 2>&1 &&
+        WIN_SHA=$(sha256sum <"$W/win.raw" | cut -d' ' -f1) || HAVE_WIN=0
+fi
+(cd "$D" && tar cf "$W/disk2.img" base.vhd mid.vhd top.vhd pat1m pat4m $([ $HAVE_WIN = 1 ] && echo win)) && truncate -s 96M "$W/disk2.img" ||
     it_setup_fail "second disk"
 
 IT_LIMIT=600
@@ -122,6 +163,15 @@ t_eq "persistent: detach" "ATTACH: rw detach rc=0" "$(g 'rw detach')"
 t_eq "explicit parents: attach" "ATTACH: ex attach rc=0 dev=/dev/nbd0" "$(g 'ex attach')"
 it_expect "the files were written back" '^ATTACH: files written back'
 
+if [ $HAVE_WIN = 1 ]; then
+    t_eq "Windows differencing VHD: attach" "ATTACH: win attach rc=0 dev=/dev/nbd0" "$(g 'win attach')"
+    t_eq "Windows differencing VHD: the device reads as the chain flattened on the host" "ATTACH: win sha $WIN_SHA" "$(g 'win sha')"
+    t_eq "Windows differencing VHD: sector 152 (the child's root directory) says TESTVOLUME" "ATTACH: win sector152 1" "$(g 'win sector152')"
+    t_eq "Windows differencing VHD: sector 0 comes from the parent (0x50s)" \
+        "ATTACH: win sector0 $(head -c 512 /dev/zero | tr '\0' 'P' | sha256sum | cut -d' ' -f1)" "$(g 'win sector0')"
+else
+    t_skip "Windows differencing VHD" "../shared/data/vhd-samples/fat-differential.vhd not found"
+fi
 O=$W/out
 mkdir -p "$O" && tar xf "$W/disk2.img" -C "$O" 2>/dev/null
 t_eq "host: the base is byte-identical" "$SHA_BASE" "$(sha256sum <"$O/base.vhd" | cut -d' ' -f1)"
