@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "format/bytes.h"
 #include "format/overlay.h"
@@ -56,7 +57,8 @@ static int write_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* Sends the reply header (and data for a successful read). Returns 0 or -errno. */
+/* Sends the reply header (and data for a successful read) with one
+ * writev when the socket takes it all. Returns 0 or -errno. */
 static int reply(vt_nbd_server *s, const uint8_t handle[8], uint32_t error, const void *data, size_t len)
 {
     uint8_t head[16];
@@ -65,10 +67,22 @@ static int reply(vt_nbd_server *s, const uint8_t handle[8], uint32_t error, cons
     memcpy(head + 8, handle, 8);
     if (error)
         s->errors++;
-    int rc = write_full(s->fd, head, sizeof head);
-    if (rc == 0 && !error && len)
-        rc = write_full(s->fd, data, len);
-    return rc;
+    size_t body = error ? 0 : len;
+    struct iovec iov[2] = { { head, sizeof head }, { (void *)data, body } };
+    ssize_t n;
+    do
+        n = writev(s->fd, iov, body ? 2 : 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN)
+        return -errno;
+    size_t done = n < 0 ? 0 : (size_t)n;
+    if (done < sizeof head) {
+        int rc = write_full(s->fd, head + done, sizeof head - done);
+        if (rc < 0)
+            return rc;
+        done = sizeof head;
+    }
+    return body ? write_full(s->fd, (const uint8_t *)data + (done - sizeof head), body - (done - sizeof head)) : 0;
 }
 
 /* The errno an NBD reply carries for a core status. */
