@@ -16,6 +16,7 @@
 #include "conf_file.h"
 #include "locate.h"
 #include "windows.h"
+#include "handoff.h"
 #include "efi/efi_console.h"
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
@@ -53,6 +54,7 @@ static void report(const struct attempt *a, const vb_diag *diag)
  * the disk, in which case the chain (and *a) must stay alive under it. */
 static bool cleanup(struct attempt *a)
 {
+    vb_handoff_withdraw(); /* the OS never got this disk */
     if (a->vdisk)
         efi_vdisk_stop_trace(a->vdisk);
     efi_trace_stop(a->trace);
@@ -144,6 +146,11 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     else
         efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
                 vb_write_mode_name(a->write));
+    /* tell the OS which disk this is; without it a Linux initramfs cannot
+     * attach the disk, but firmware-level boots still work: warn only */
+    vb_diag note = { 0 };
+    if (vb_handoff_publish(a->chain, &a->opener, top_volume, a->write, disk->size, &note) != VB_OK)
+        efi_say("vhdboot: warning: %s\n", note.text);
     return VB_OK;
 }
 

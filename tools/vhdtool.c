@@ -7,7 +7,7 @@
  * named vt_cmd_<id> in vhdtool_<id>.c, or vhdtool_bootvar.c). */
 #define COMMANDS(X) \
     X(create) X(info) X(check) X(convert) X(merge) X(set_parent) X(read) X(write) \
-    X(boot_next) X(boot_default) X(install) X(bcd)
+    X(boot_next) X(boot_default) X(install) X(bcd) X(attach) X(detach) X(handoff)
 
 #define DECLARE(id) extern const vt_command vt_cmd_##id;
 COMMANDS(DECLARE)

@@ -73,6 +73,9 @@ typedef struct vt_command {
     int min_args, max_args;
     const char *args_error;
     int (*run)(const struct vt_command *cmd, void *opts, int argc, char **argv);
+    /* set by the few commands whose options the table cannot describe
+     * (attach's --volatile with an optional value): run gets argv as given */
+    int (*run_argv)(int argc, char **argv);
 } vt_command;
 
 /* Number of entries of a static array. */

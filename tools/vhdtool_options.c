@@ -83,6 +83,8 @@ static const vt_option *find_option(const vt_command *cmd, int c)
 
 int vt_command_run(const vt_command *cmd, int argc, char **argv)
 {
+    if (cmd->run_argv)
+        return cmd->run_argv(argc, argv);
     struct option longs[MAX_OPTIONS + 2];
     char shorts[2 * MAX_OPTIONS + 3];
     if (cmd->option_count > MAX_OPTIONS)
