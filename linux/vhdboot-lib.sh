@@ -161,6 +161,19 @@ vb_release_mounts() {
     rm -f "$VB_STATE/mounts"
 }
 
+# vb_wait_partitions DEV: waits up to 5 s for DEV's partitions to appear and
+# asks the kernel to scan the partition table once more when they do not.
+vb_wait_partitions() {
+    vb_i=0
+    while [ "$vb_i" -lt 20 ]; do
+        ls "$1"p* >/dev/null 2>&1 && return 0
+        [ "$vb_i" = 10 ] && blockdev --rereadpt "$1" 2>/dev/null
+        sleep 0.25
+        vb_i=$((vb_i + 1))
+    done
+    return 0
+}
+
 # vb_attach: mounts the host volume(s), attaches the chain with vhdtool and
 # waits for the virtual disk's partitions. Returns 0 when attached, 1 after
 # a message (everything it did undone) so the boot goes on the normal path.
@@ -210,6 +223,7 @@ vb_attach() {
         return 1
     fi
     echo "$vb_nbd" >>"$VB_STATE/devices"
+    vb_wait_partitions "$vb_nbd"
     ln -sfn "$VB_MNT/host" "$VB_LINK/host"
     echo "$vb_nbd" >"$VB_LINK/device"
     vb_msg "attached $VHDBOOT_LAYER_0_PATH ($VHDBOOT_LAYERS layer(s), $VHDBOOT_MODE) as $vb_nbd"

@@ -160,3 +160,20 @@ deb_disk() {
 
 # deb_root_range: prints "OFFSET LENGTH" (bytes) of the root partition.
 deb_root_range() { echo $(((1 + DEB_ESP_MIB) * 1024 * 1024)) $((DEB_ROOT_MIB * 1024 * 1024)); }
+
+# deb_dracut_base: builds $GUEST_CACHE/debian-dracut.tar once: the same
+# minbase with dracut instead of initramfs-tools (for the dracut module test).
+deb_dracut_base() {
+    local tar=$GUEST_CACHE/debian-dracut.tar tmp=$GUEST_CACHE/debian-dracut.tmp.tar src=() f
+    [ -s "$tar" ] && return 0
+    while read -r f; do src+=("$f"); done < <(deb_sources)
+    [ ${#src[@]} -gt 0 ] || { echo "no apt sources file on this machine" >&2; return 1; }
+    mkdir -p "$GUEST_CACHE"
+    deb_log "building the Debian $DEB_SUITE base with dracut (once per cache)"
+    nice -n 10 mmdebstrap --variant=minbase \
+        --include="${DEB_INCLUDE/initramfs-tools/dracut}" \
+        --customize-hook="cd \"\$1\" && rm -rf $(deb_prune_dirs | tr '\n' ' ') && chroot \"\$1\" sh -c 'depmod -a \$(ls /usr/lib/modules)'" \
+        "$DEB_SUITE" "$tmp" "${src[@]}" >"$GUEST_CACHE/mmdebstrap-dracut.log" 2>&1 ||
+        { echo "mmdebstrap failed; see $GUEST_CACHE/mmdebstrap-dracut.log" >&2; rm -f "$tmp"; return 1; }
+    mv "$tmp" "$tar"
+}
