@@ -46,7 +46,8 @@ vb_mount_efivars() {
 # a usable record is there, 2 when there is none (not booted by vhdboot),
 # 1 after printing why the record is unusable.
 vb_read_record() {
-    vb_out=$("$VB_TOOL" handoff --auto 2>$VB_STATE/handoff.err)
+    # shellcheck disable=SC2086  # VB_HANDOFF: options for vhdtool handoff (tests)
+    vb_out=$("$VB_TOOL" handoff ${VB_HANDOFF:---auto} 2>$VB_STATE/handoff.err)
     vb_rc=$?
     case $vb_rc in
         0) ;;
@@ -125,7 +126,7 @@ vb_mount_volume() {
         return 1
     fi
     if [ "$4" = rw ] && ! awk -v d="$3" '$2 == d { split($4, o, ","); if (o[1] == "rw") ok = 1 } END { exit !ok }' /proc/mounts; then
-        vb_msg "host volume $1 ($2) mounted read-only, not read-write (dirty, or NTFS hibernated by Windows?)"
+        vb_msg "host volume $1 ($2) mounted read-only, not read-write (dirty, or NTFS hibernated by Windows?) $(grep -v '^$' "$VB_STATE/mount.err" | head -n 2 | tr '\n' ' ')"
         umount "$3" 2>/dev/null
         return 1
     fi
