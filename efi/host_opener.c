@@ -182,3 +182,18 @@ bool efi_host_opener_oldest(const efi_host_opener *o, efi_host_volume **volume, 
     *extent_mapped = oldest->extent_mapped;
     return true;
 }
+
+efi_host_volume *efi_host_opener_volume_at(const efi_host_opener *o, unsigned index)
+{
+    for (unsigned i = 0; i < EFI_HOST_OPENER_MAX_FILES; i++) {
+        if (!o->files[i])
+            continue;
+        unsigned older = 0; /* how many open files are older than this one */
+        for (unsigned j = 0; j < EFI_HOST_OPENER_MAX_FILES; j++)
+            if (o->files[j] && o->files[j]->age < o->files[i]->age)
+                older++;
+        if (older == index)
+            return o->files[i]->volume;
+    }
+    return NULL;
+}

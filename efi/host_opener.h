@@ -37,5 +37,9 @@ void efi_host_opener_init(efi_host_opener *o, efi_host_volume *home, bool grow_t
  * VHD): the volume it was found on, and whether it goes through an extent
  * map (so it cannot grow). Returns false when o has no open file. */
 bool efi_host_opener_oldest(const efi_host_opener *o, efi_host_volume **volume, bool *extent_mapped);
+/* The volume of the file o opened index-th among those still open (0 = the
+ * oldest: after vb_chain_open, layer index of the chain, top first), or
+ * NULL when fewer files are open. */
+efi_host_volume *efi_host_opener_volume_at(const efi_host_opener *o, unsigned index);
 
 #endif

@@ -158,3 +158,17 @@ uint64_t vb_overlay_bytes_used(const vb_source *overlay)
     const struct overlay *o = overlay->ctx;
     return o ? o->chunks_used * VB_OVERLAY_CHUNK : 0;
 }
+
+uint64_t vb_overlay_bytes_needed(const vb_source *overlay, uint64_t offset, uint64_t len)
+{
+    struct overlay *o = overlay->ctx;
+    if (!o || len == 0 || offset >= o->size)
+        return 0;
+    if (len > o->size - offset)
+        len = o->size - offset;
+    uint64_t needed = 0;
+    for (uint64_t i = offset / VB_OVERLAY_CHUNK; i <= (offset + len - 1) / VB_OVERLAY_CHUNK; i++)
+        if (!chunk_at(o, i))
+            needed += VB_OVERLAY_CHUNK;
+    return needed;
+}

@@ -18,5 +18,8 @@
 vb_status vb_overlay_open(vb_source *base, vb_source *out);
 /* Bytes of memory the overlay's written chunks use (for messages and tests). */
 uint64_t vb_overlay_bytes_used(const vb_source *overlay);
+/* Bytes of new chunks a write of len bytes at offset would allocate (chunks
+ * of the range not written before), so a caller can cap the overlay. */
+uint64_t vb_overlay_bytes_needed(const vb_source *overlay, uint64_t offset, uint64_t len);
 
 #endif

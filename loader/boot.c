@@ -13,6 +13,7 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
+#include "handoff.h"
 #include "efi/console.h"
 #include "efi/host_opener.h"
 #include "efi/host_volumes.h"
@@ -50,6 +51,7 @@ static void report(const struct attempt *a, const vb_diag *diag)
  * the disk, in which case the chain (and *a) must stay alive under it. */
 static bool cleanup(struct attempt *a)
 {
+    vb_handoff_withdraw(); /* the OS never got this disk */
     if (a->vdisk && !efi_vdisk_uninstall(a->vdisk)) {
         efi_say("vhdboot: error: %s: the firmware still uses the virtual disk; leaving it attached\n", a->shown);
         return false;
@@ -178,6 +180,11 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
         return st;
     efi_say("vhdboot: installed disk of %llu MiB (%s)\n", (unsigned long long)(disk->size >> 20),
             vb_write_mode_name(a->write));
+    /* tell the OS which disk this is; without it a Linux initramfs cannot
+     * attach the disk, but firmware-level boots still work: warn only */
+    vb_diag note = { 0 };
+    if (vb_handoff_publish(a->chain, &a->opener, top_volume, a->write, disk->size, &note) != VB_OK)
+        efi_say("vhdboot: warning: %s\n", note.text);
     return VB_OK;
 }
 

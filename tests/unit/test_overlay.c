@@ -126,6 +126,27 @@ static void base_read_error_is_reported(void **state)
     memsource_free(base);
 }
 
+/* bytes_needed counts only the chunks a write would newly allocate. */
+static void bytes_needed_counts_new_chunks(void **state)
+{
+    (void)state;
+    memsource *base = memsource_new_readonly(NULL, DISK);
+    vb_source ov;
+    uint8_t buf[512] = { 1 };
+    assert_int_equal(vb_overlay_open(&base->src, &ov), VB_OK);
+    assert_int_equal(vb_overlay_bytes_needed(&ov, 0, 512), VB_OVERLAY_CHUNK);
+    /* a range straddling a chunk boundary needs two */
+    assert_int_equal(vb_overlay_bytes_needed(&ov, VB_OVERLAY_CHUNK - 512, 1024), 2 * VB_OVERLAY_CHUNK);
+    assert_int_equal(vb_source_write(&ov, 0, buf, sizeof buf), VB_OK);
+    assert_int_equal(vb_overlay_bytes_used(&ov), VB_OVERLAY_CHUNK);
+    assert_int_equal(vb_overlay_bytes_needed(&ov, 512, 512), 0);
+    assert_int_equal(vb_overlay_bytes_needed(&ov, VB_OVERLAY_CHUNK - 512, 1024), VB_OVERLAY_CHUNK);
+    assert_int_equal(vb_overlay_bytes_needed(&ov, DISK, 512), 0);     /* past the end */
+    assert_int_equal(vb_overlay_bytes_needed(&ov, 0, 0), 0);
+    vb_source_close(&ov);
+    memsource_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +154,7 @@ int main(void)
         cmocka_unit_test(out_of_range),
         cmocka_unit_test(random_against_mirror),
         cmocka_unit_test(base_read_error_is_reported),
+        cmocka_unit_test(bytes_needed_counts_new_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

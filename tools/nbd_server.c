@@ -1,0 +1,162 @@
+/* vhdtool: the NBD transmission phase (see nbd_server.h). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "format/bytes.h"
+#include "format/overlay.h"
+#include "tools/nbd_server.h"
+
+#define REQUEST_MAGIC 0x25609513u
+#define REPLY_MAGIC 0x67446698u
+#define CMD_READ 0u
+#define CMD_WRITE 1u
+#define CMD_DISC 2u
+#define CMD_FLUSH 3u
+#define CMD_TRIM 4u
+#define CMD_FLAG_FUA (1u << 16)
+
+/* Reads exactly len bytes (waiting in poll). Returns 1, 0 at end of file
+ * before any byte, or -errno. */
+static int read_full(int fd, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n == 0) {
+            return done == 0 ? 0 : -EPIPE;
+        } else if (errno == EAGAIN) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            poll(&p, 1, -1);
+        } else if (errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 1;
+}
+
+/* Writes exactly len bytes. Returns 0 or -errno. */
+static int write_full(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, (const uint8_t *)buf + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            poll(&p, 1, -1);
+        } else if (n < 0 && errno != EINTR) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+/* Sends the reply header (and data for a successful read). Returns 0 or -errno. */
+static int reply(vt_nbd_server *s, const uint8_t handle[8], uint32_t error, const void *data, size_t len)
+{
+    uint8_t head[16];
+    vb_put_be32(head, REPLY_MAGIC);
+    vb_put_be32(head + 4, error);
+    memcpy(head + 8, handle, 8);
+    if (error)
+        s->errors++;
+    int rc = write_full(s->fd, head, sizeof head);
+    if (rc == 0 && !error && len)
+        rc = write_full(s->fd, data, len);
+    return rc;
+}
+
+/* The errno an NBD reply carries for a core status. */
+static uint32_t status_errno(vb_status st)
+{
+    switch (st) {
+    case VB_OK: return 0;
+    case VB_ERR_WRITE_PROTECTED: return EPERM;
+    case VB_ERR_NO_SPACE: return ENOSPC;
+    case VB_ERR_OUT_OF_RANGE: return EINVAL;
+    default: return EIO;
+    }
+}
+
+/* Writes a request's data, refusing what would take a volatile overlay past
+ * its cap (logged once). Returns the errno for the reply. */
+static uint32_t do_write(vt_nbd_server *s, uint64_t from, uint32_t len, bool fua)
+{
+    if (s->read_only)
+        return EPERM;
+    if (s->overlay && s->overlay_cap &&
+        vb_overlay_bytes_used(s->overlay) + vb_overlay_bytes_needed(s->overlay, from, len) > s->overlay_cap) {
+        if (!s->told_full) {
+            s->told_full = true;
+            fprintf(stderr,
+                    "vhdtool attach: volatile overlay full (%llu bytes used, cap %llu): write of %u bytes at %llu "
+                    "refused with an I/O error (later refusals are not logged)\n",
+                    (unsigned long long)vb_overlay_bytes_used(s->overlay), (unsigned long long)s->overlay_cap, len,
+                    (unsigned long long)from);
+        }
+        return EIO;
+    }
+    vb_status st = vb_source_write(s->disk, from, s->buffer, len);
+    if (st == VB_OK && fua)
+        st = vb_source_flush(s->disk);
+    if (st != VB_OK)
+        fprintf(stderr, "vhdtool attach: write of %u bytes at %llu failed: %s\n", len, (unsigned long long)from,
+                vb_status_message(st));
+    return status_errno(st);
+}
+
+int vt_nbd_serve(vt_nbd_server *s)
+{
+    uint8_t req[28];
+    for (;;) {
+        int rc = read_full(s->fd, req, sizeof req);
+        if (rc <= 0)
+            return rc; /* end of file: the kernel closed the connection */
+        if (vb_be32(req) != REQUEST_MAGIC) {
+            fprintf(stderr, "vhdtool attach: bad request magic 0x%08x\n", vb_be32(req));
+            return -EPROTO;
+        }
+        uint32_t type = vb_be32(req + 4);
+        const uint8_t *handle = req + 8;
+        uint64_t from = vb_be64(req + 16);
+        uint32_t len = vb_be32(req + 24);
+        uint32_t cmd = type & 0xFFFFu;
+        bool in_range = from <= s->disk->size && len <= s->disk->size - from;
+        switch (cmd) {
+        case CMD_READ: {
+            if (len > VT_NBD_MAX_REQUEST)
+                return -EPROTO;
+            uint32_t err = in_range ? status_errno(vb_source_read(s->disk, from, s->buffer, len)) : EINVAL;
+            s->reads++;
+            rc = reply(s, handle, err, s->buffer, len);
+            break;
+        }
+        case CMD_WRITE: {
+            if (len > VT_NBD_MAX_REQUEST)
+                return -EPROTO;
+            rc = read_full(s->fd, s->buffer, len);
+            if (rc <= 0)
+                return rc < 0 ? rc : -EPIPE;
+            s->writes++;
+            rc = reply(s, handle, in_range ? do_write(s, from, len, type & CMD_FLAG_FUA) : EINVAL, NULL, 0);
+            break;
+        }
+        case CMD_FLUSH:
+            s->flushes++;
+            rc = reply(s, handle, status_errno(vb_source_flush(s->disk)), NULL, 0);
+            break;
+        case CMD_DISC:
+            return 0;
+        default: /* trim is not advertised; anything else is refused */
+            rc = reply(s, handle, EINVAL, NULL, 0);
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+}
