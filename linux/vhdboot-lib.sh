@@ -162,6 +162,26 @@ vb_release_mounts() {
     rm -f "$VB_STATE/mounts"
 }
 
+# vb_own_run: makes /run/initramfs a tmpfs of its own (exec allowed: the
+# initramfs mounts /run noexec, and systemd runs /run/initramfs/shutdown only
+# when it is executable). Returns 1 after a message when it cannot.
+vb_own_run() {
+    vb_run_mounted=0
+    [ "$VB_MNT" = "$VB_BOOT_MNT" ] || return 0          # tests: elsewhere
+    grep -q ' /run/initramfs ' /proc/mounts && return 0
+    mkdir -p /run/initramfs
+    mount -t tmpfs -o mode=0755,nodev,nosuid,size=64m vhdboot /run/initramfs ||
+        { vb_msg "cannot mount a tmpfs on /run/initramfs"; return 1; }
+    vb_run_mounted=1
+    mkdir -p "$VB_STATE" "$VB_LINK"
+}
+
+# vb_drop_run: undoes vb_own_run after a failure.
+vb_drop_run() {
+    [ "${vb_run_mounted:-0}" = 1 ] && umount /run/initramfs 2>/dev/null
+    vb_run_mounted=0
+}
+
 # vb_wait_partitions DEV: waits up to 5 s for DEV's partitions to appear and
 # asks the kernel to scan the partition table once more when they do not.
 vb_wait_partitions() {
@@ -190,7 +210,8 @@ vb_attach() {
     [ -n "$vb_pu" ] || { vb_msg "the boot record names no host partition"; return 1; }
     vb_dev=$(vb_find_partition "$vb_pu") ||
         { vb_msg "host partition PARTUUID=$vb_pu not found after ${VB_WAIT} s"; return 1; }
-    vb_mount_volume "$vb_dev" "$VHDBOOT_HOST_FS" "$VB_MNT/host" "$vb_hostrw" || return 1
+    vb_own_run || return 1
+    vb_mount_volume "$vb_dev" "$VHDBOOT_HOST_FS" "$VB_MNT/host" "$vb_hostrw" || { vb_drop_run; return 1; }
     set --
     vb_i=0
     while [ "$vb_i" -lt "$VHDBOOT_LAYERS" ]; do
@@ -203,15 +224,16 @@ vb_attach() {
             vb_dir=$VB_MNT/vol-$vb_lpu
             if ! grep -qx "$vb_dir" "$VB_STATE/mounts" 2>/dev/null; then
                 vb_ldev=$(vb_find_partition "$vb_lpu") ||
-                    { vb_msg "layer $vb_i ($vb_path): its volume PARTUUID=$vb_lpu is not found"; vb_release_mounts; return 1; }
+                    { vb_msg "layer $vb_i ($vb_path): its volume PARTUUID=$vb_lpu is not found"; vb_release_mounts; vb_drop_run; return 1; }
                 # Parents are never written: their own volumes mount read-only.
-                vb_mount_volume "$vb_ldev" "$vb_lfs" "$vb_dir" ro || { vb_release_mounts; return 1; }
+                vb_mount_volume "$vb_ldev" "$vb_lfs" "$vb_dir" ro || { vb_release_mounts; vb_drop_run; return 1; }
             fi
         fi
         vb_file=$(vb_resolve "$vb_dir" "$vb_path")
         if [ -z "$vb_file" ] || [ ! -f "$vb_file" ]; then
             vb_msg "layer $vb_i is missing: $vb_path on ${vb_lpu:-the host volume PARTUUID=$vb_pu}"
             vb_release_mounts
+            vb_drop_run
             return 1
         fi
         set -- "$@" "$vb_file"

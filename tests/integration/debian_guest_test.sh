@@ -8,7 +8,7 @@ d=/var/lib/vhdboot-test
 say() { echo "VHDBOOT-TEST: $*"; }
 mode=$(cat /run/vhdboot/host/vhdboot-test.mode 2>/dev/null || echo write)
 say "root=$(findmnt -no SOURCE /) attached=$(cat /run/vhdboot/device 2>/dev/null || echo none) mode=$mode"
-say "host=$(findmnt -no SOURCE,FSTYPE,OPTIONS /run/initramfs/vhdboot/host 2>/dev/null | tr ' ' ,)"
+say "host=$(findmnt -no SOURCE,FSTYPE,OPTIONS /run/initramfs/vhdboot/host 2>/dev/null | tr -s ' ' ,) shutdown-program=$(test -x /run/initramfs/shutdown && echo yes || echo no)"
 say "previous=$(cat $d/marker 2>/dev/null || echo none)"
 marker=boot-$(cat /proc/sys/kernel/random/uuid)
 if [ "$mode" = powerloss ]; then
