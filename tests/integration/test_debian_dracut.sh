@@ -8,6 +8,9 @@
 # test_debian.sh, which shares vhdboot-lib.sh with this module.)
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/debian_guest.sh"
+# The guest root is unpacked, chrooted into (dpkg -i, update-initramfs) and
+# turned into ext4 with its owners: that needs root.
+[ "$(id -u)" = 0 ] || t_need "root (mmdebstrap, chroot and mke2fs -d of the guest root)"
 t_need_tools mmdebstrap dpkg-deb unshare
 make -s -C "$T_ROOT" deb >/dev/null 2>&1 || { t_fail "make deb"; exit 1; }
 DEB=$(ls "$T_BUILD"/vhdboot_*_amd64.deb | head -n 1)
