@@ -10,7 +10,9 @@
 #
 # Host volumes are mounted below /run/initramfs/vhdboot: systemd-shutdown
 # never unmounts (or force-unmounts, which would abort a FUSE ntfs-3g host)
-# anything below /run/initramfs, and /run/vhdboot/host points there.
+# anything below /run/initramfs, and /run/vhdboot/host points there. The
+# boot step makes /run/initramfs a tmpfs of its own, allowing exec: systemd
+# runs the shutdown program there (see shutdown.sh) only if it can.
 
 VB_BOOT_MNT=/run/initramfs/vhdboot  # where the boot step mounts host volumes
 VB_MNT=${VB_MNT:-$VB_BOOT_MNT}       # the same seen from here (shutdown: /vhdboot)
@@ -46,13 +48,17 @@ vb_mount_efivars() {
 # a usable record is there, 2 when there is none (not booted by vhdboot),
 # 1 after printing why the record is unusable.
 vb_read_record() {
-    # shellcheck disable=SC2086  # VB_HANDOFF: options for vhdtool handoff (tests)
-    vb_out=$("$VB_TOOL" handoff ${VB_HANDOFF:---auto} 2>$VB_STATE/handoff.err)
+    # VB_CMDLINE (tests): decode this kernel command line instead.
+    if [ -n "${VB_CMDLINE:-}" ]; then
+        vb_out=$("$VB_TOOL" handoff --cmdline "$VB_CMDLINE" 2>"$VB_STATE/handoff.err")
+    else
+        vb_out=$("$VB_TOOL" handoff --auto 2>"$VB_STATE/handoff.err")
+    fi
     vb_rc=$?
     case $vb_rc in
         0) ;;
         2) return 2 ;;
-        *) vb_msg "the boot record is unusable: $(head -n 3 $VB_STATE/handoff.err 2>/dev/null | tr '\n' ' ')"
+        *) vb_msg "the boot record is unusable: $(head -n 3 "$VB_STATE/handoff.err" 2>/dev/null | tr '\n' ' ')"
            return 1 ;;
     esac
     # Only lines of the form VHDBOOT_NAME=value reach eval.
@@ -126,7 +132,7 @@ vb_mount_volume() {
         return 1
     fi
     if [ "$4" = rw ] && ! awk -v d="$3" '$2 == d { split($4, o, ","); if (o[1] == "rw") ok = 1 } END { exit !ok }' /proc/mounts; then
-        vb_msg "host volume $1 ($2) mounted read-only, not read-write (dirty, or NTFS hibernated by Windows?) $(grep -v '^$' "$VB_STATE/mount.err" | head -n 2 | tr '\n' ' ')"
+        vb_msg "host volume $1 ($2) mounted read-only, not read-write: $(grep -v '^$' "$VB_STATE/mount.err" | head -n 2 | tr '\n' ' ')"
         umount "$3" 2>/dev/null
         return 1
     fi

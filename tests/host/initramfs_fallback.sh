@@ -62,7 +62,7 @@ step() {
             esac
         }
         mkdir -p "$VB_STATE"
-        VB_HANDOFF="--cmdline $1"
+        VB_CMDLINE=$1
         vb_read_record || exit 10
         vb_attach || exit 11
         exit 0
