@@ -2,7 +2,7 @@
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I. -DVB_VERSION='"$(VERSION)"'
 # Host-side glue used by vhdtool and tests (POSIX file source, opener, platform).
 HOST_LIB_SRCS := $(wildcard tools/host_*.c)
-VHDTOOL_SRCS := $(wildcard tools/vhdtool*.c) $(wildcard tools/nbd_*.c)
+VHDTOOL_SRCS := $(wildcard tools/vhdtool*.c) $(wildcard tools/nbd_*.c) tools/loop_attach.c
 
 HOST_OBJ := $(BUILD)/host
 host_obj = $(patsubst %.c,$(HOST_OBJ)/%.o,$(1))

@@ -34,7 +34,7 @@ int vt_cmd_boot_next(int argc, char **argv);
 int vt_cmd_boot_default(int argc, char **argv);
 int vt_cmd_install(int argc, char **argv);
 int vt_cmd_handoff(int argc, char **argv);
-int vt_cmd_attach(int argc, char **argv);   /* argv[-1] must be the program's argv[0] */
+int vt_cmd_attach(int argc, char **argv);
 int vt_cmd_detach(int argc, char **argv);
 
 /* ---- messages (vhdtool_util.c) ---- */

@@ -9,3 +9,10 @@ $(BUILD)/tests-tools/ntfs_build: tests/tools/ntfs_build.c | deps
 	$(HOSTCC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $< -lntfs-3g
 
 test-build: $(FS_TEST_TOOLS)
+
+# Read benchmark run inside the attach guest benchmark (static: busybox initramfs).
+$(BUILD)/tests-tools/blkbench: tests/tools/blkbench.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+test-build: $(BUILD)/tests-tools/blkbench

@@ -25,6 +25,42 @@ expect_rc "attach with a PARENT that is not the parent fails" 1 "$VHDTOOL" attac
 t_grep "the message names the wrong parent" "other.vhd: not the parent of" "$T_TMP/err"
 expect_rc "detach of a bad device name: usage error" 2 "$VHDTOOL" detach /dev/sdb
 
+# --- fixed VHDs take a loop device over their data (needs /dev/loop-control) ---
+loop_ok=0
+if [ -w /dev/loop-control ]; then
+    "$VHDTOOL" create fixed 8M "$T_TMP/fixed.vhd" >/dev/null 2>&1 &&
+        "$VHDTOOL" write "$T_TMP/fixed.vhd" 0 --pattern 0x33 --length 65536 >/dev/null || { t_fail "setup: fixed VHD"; exit 1; }
+    if dev=$("$VHDTOOL" attach --read-only "$T_TMP/fixed.vhd" 2>"$T_TMP/err") && [ -b "$dev" ]; then loop_ok=1; fi
+fi
+if [ $loop_ok = 0 ]; then
+    t_skip "fixed VHD through a loop device" "no usable loop device here: $(head -n 1 "$T_TMP/err" 2>/dev/null)"
+else
+    t_grep "a fixed VHD becomes a loop device" '^/dev/loop[0-9]+$' <(echo "$dev")
+    t_eq "the loop device has the VHD's size (footer excluded)" \
+        "$("$VHDTOOL" info "$T_TMP/fixed.vhd" | awk '/^disk size:/ { print $3 }')" "$(blockdev --getsize64 "$dev")"
+    "$VHDTOOL" read "$T_TMP/fixed.vhd" 0 8388608 --out "$T_TMP/want" >/dev/null
+    t_eq "the loop device reads the VHD's data" "$(sha256sum <"$T_TMP/want" | cut -d' ' -f1)" \
+        "$(head -c 8388608 "$dev" | sha256sum | cut -d' ' -f1)"
+    if dd if=/dev/zero of="$dev" bs=512 count=1 conv=fsync status=none 2>/dev/null; then
+        t_fail "read-only: the loop device refuses writes"; else t_ok "read-only: the loop device refuses writes"; fi
+    expect_rc "detach of the loop device" 0 "$VHDTOOL" detach "$dev"
+    sha_before=$(sha256sum <"$T_TMP/fixed.vhd" | cut -d' ' -f1)
+    expect_rc "persistent attach of the fixed VHD" 0 "$VHDTOOL" attach "$T_TMP/fixed.vhd"
+    dev=$(cat "$T_TMP/out")
+    head -c 4096 /dev/urandom >"$T_TMP/pat"
+    dd if="$T_TMP/pat" of="$dev" bs=4096 seek=100 conv=fsync status=none
+    blockdev --getsize64 "$dev" >/dev/null
+    dd if="$T_TMP/pat" of="$dev" bs=4096 seek=$(( ($(blockdev --getsize64 "$dev") - 4096) / 4096 )) conv=fsync status=none
+    expect_rc "detach after writing" 0 "$VHDTOOL" detach "$dev"
+    "$VHDTOOL" read "$T_TMP/fixed.vhd" 409600 4096 --out "$T_TMP/got" >/dev/null
+    t_eq "the write landed in the VHD" "$(sha256sum <"$T_TMP/pat" | cut -d' ' -f1)" "$(sha256sum <"$T_TMP/got" | cut -d' ' -f1)"
+    t_check "vhdtool check passes (a write at the very end left the footer alone)" "$VHDTOOL" check "$T_TMP/fixed.vhd"
+    if [ ! -e /sys/module/nbd ]; then
+        expect_rc "--nbd keeps a fixed VHD on NBD (fails here without nbd, naming it)" 1 "$VHDTOOL" attach --nbd --read-only "$T_TMP/fixed.vhd"
+        t_grep "the message names nbd" "nbd" "$T_TMP/err"
+    fi
+fi
+
 if ! command -v modprobe >/dev/null 2>&1 || ! modprobe nbd 2>/dev/null || [ ! -e /sys/module/nbd ]; then
     t_skip "attach on this machine" "the nbd module cannot be loaded here (no modprobe/modules or not permitted); tests/integration/test_attach.sh covers attach in a guest"
     exit $T_FAILED

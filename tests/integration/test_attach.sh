@@ -1,0 +1,142 @@
+#!/bin/bash
+# vhdtool attach / detach inside a Linux guest under QEMU+OVMF (TCG): the
+# host ESP's vhdboot boots a VHD holding systemd-boot, Debian's kernel and a
+# busybox initramfs carrying build/vhdtool-static and the kernel's nbd.ko.
+# A second virtual disk carries a tar of a 3-layer chain (base <- mid <- top,
+# each layer with its own data) and two test patterns. The guest:
+#   read-only:  attach --read-only, sha256 of the device, a write must fail,
+#               the device is read-only, files unchanged afterwards
+#   volatile:   attach --volatile=1M: a 64 KiB write reads back; a 4 MiB
+#               write fails with an I/O error (not silent loss) and the
+#               daemon logs it; files unchanged afterwards
+#   persistent: attach, write 1 MiB at 2 MiB, sha256 of the whole device,
+#               detach; the daemon's argv[0] starts with '@'
+#   explicit:   attach --read-only TOP MID BASE reads the same as the
+#               locator-resolved chain
+# then tars the three files back onto the second disk and powers off. The
+# host checks: the guest's read-only sha256 is the host-flattened chain's,
+# after the persistent write the top layer holds the pattern, the parents
+# are byte-identical, `vhdtool check` passes, and the flattened chain's
+# sha256 equals what the guest read through the device.
+. "$(dirname "$0")/lib.sh"
+it_require_qemu
+W=$T_TMP
+[ -x "$T_BUILD/vhdtool-static" ] || it_setup_fail "missing $T_BUILD/vhdtool-static (make test-build)"
+. "$(dirname "$0")/attach_guest.sh"
+
+# --- the guest: its /init runs the steps above ------------------------------
+{ printf '%s' "$ATTACH_GUEST_PROLOGUE"; cat <<'GUEST'
+say() { echo "ATTACH: $*"; }
+files_sha() { cat /w/base.vhd /w/mid.vhd /w/top.vhd | sha256sum | cut -d' ' -f1; }
+[ -d /sys/module/nbd ] && say "nbd loaded"
+say "chain unpacked: $(ls /w | tr '\n' ' ')"
+[ -s /w/top.vhd ] || { say "no chain: stopping"; say DONE; poweroff -f; }
+
+# read-only
+before=$(files_sha)
+dev=$(vhdtool attach --read-only /w/top.vhd); say "ro attach rc=$? dev=$dev"
+say "ro sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+say "ro sysfs ro=$(cat /sys/block/${dev#/dev/}/ro)"
+dd if=/w/pat1m of="$dev" bs=65536 count=1 conv=fsync 2>/dev/null; say "ro write rc=$?"
+vhdtool detach "$dev"; say "ro detach rc=$?"
+[ "$(files_sha)" = "$before" ] && say "ro files unchanged" || say "ro files CHANGED"
+
+# volatile with a 1 MiB cap
+dev=$(vhdtool attach --volatile=1M /w/top.vhd); say "vol attach rc=$? dev=$dev"
+dd if=/w/pat1m of="$dev" bs=65536 count=1 conv=fsync 2>/dev/null; say "vol small write rc=$?"
+echo 3 >/proc/sys/vm/drop_caches
+a=$(dd if="$dev" bs=65536 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
+b=$(dd if=/w/pat1m bs=65536 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
+[ "$a" = "$b" ] && say "vol small write reads back" || say "vol small write LOST"
+dd if=/w/pat4m of="$dev" bs=1048576 seek=4 conv=fsync 2>/dev/null; say "vol big write rc=$?"
+vhdtool detach "$dev"; say "vol detach rc=$?"
+[ "$(files_sha)" = "$before" ] && say "vol files unchanged" || say "vol files CHANGED"
+
+# persistent
+dev=$(vhdtool attach /w/top.vhd); say "rw attach rc=$? dev=$dev"
+for p in /proc/[0-9]*; do
+    case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in @*attach*) say "rw daemon argv0 $(tr '\0' ' ' <"$p/cmdline")" ;; esac
+done
+dd if=/w/pat1m of="$dev" bs=1048576 seek=2 conv=fsync 2>/dev/null; say "rw write rc=$?"
+echo 3 >/proc/sys/vm/drop_caches
+say "rw sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+vhdtool detach "$dev"; say "rw detach rc=$?"
+
+# explicit parents
+dev=$(vhdtool attach --read-only /w/top.vhd /w/mid.vhd /w/base.vhd); say "ex attach rc=$? dev=$dev"
+say "ex sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+vhdtool detach "$dev"; say "ex detach rc=$?"
+
+cd /w && tar cf /dev/vdb base.vhd mid.vhd top.vhd && sync && say "files written back"
+say DONE
+poweroff -f
+GUEST
+} >"$W/init"
+attach_guest_build "$W" "$W/init" || it_setup_fail "the attach guest"
+
+# --- the chain on the second disk --------------------------------------------
+D=$W/d2
+mkdir -p "$D"
+head -c $((3 << 20)) /dev/urandom >"$W/r3m"
+"$VHDTOOL" create dynamic 16M "$D/base.vhd" --exact-size >/dev/null 2>&1 &&
+    "$VHDTOOL" write "$D/base.vhd" 0 --in "$W/r3m" >/dev/null &&
+    "$VHDTOOL" create diff --parent "$D/base.vhd" "$D/mid.vhd" >/dev/null &&
+    "$VHDTOOL" write "$D/mid.vhd" $((1 << 20)) --pattern 0x4d --length $((3 << 20)) >/dev/null &&
+    "$VHDTOOL" create diff --parent "$D/mid.vhd" "$D/top.vhd" >/dev/null &&
+    "$VHDTOOL" write "$D/top.vhd" $((512 * 3)) --pattern 0x54 --length 5000 >/dev/null ||
+    it_setup_fail "3-layer chain"
+head -c $((1 << 20)) /dev/urandom >"$D/pat1m"
+head -c $((4 << 20)) /dev/urandom >"$D/pat4m"
+"$VHDTOOL" convert "$D/top.vhd" "$W/flat-before.raw" -O raw >/dev/null 2>&1 || it_setup_fail "flatten the chain"
+SHA_BEFORE=$(sha256sum <"$W/flat-before.raw" | cut -d' ' -f1)
+SHA_BASE=$(sha256sum <"$D/base.vhd" | cut -d' ' -f1)
+SHA_MID=$(sha256sum <"$D/mid.vhd" | cut -d' ' -f1)
+(cd "$D" && tar cf "$W/disk2.img" base.vhd mid.vhd top.vhd pat1m pat4m) && truncate -s 96M "$W/disk2.img" ||
+    it_setup_fail "second disk"
+
+IT_LIMIT=600
+QEMU_DISK2=$W/disk2.img it_boot attach-guest "$W/esp.img"
+g() { grep -E "^ATTACH: $1" "$IT_LOG" | head -n 1; }
+it_expect_guest "the guest ran every step and powered off" '^ATTACH: DONE'
+it_expect "the guest loaded nbd.ko" '^ATTACH: nbd loaded'
+it_expect "the guest unpacked the chain from the second disk" '^ATTACH: chain unpacked: base.vhd mid.vhd pat1m pat4m top.vhd'
+t_eq "read-only: attach printed a device" "ATTACH: ro attach rc=0 dev=/dev/nbd0" "$(g 'ro attach')"
+t_eq "read-only: the device reads as the host-flattened chain" "ATTACH: ro sha $SHA_BEFORE" "$(g 'ro sha')"
+t_eq "read-only: the block device is read-only" "ATTACH: ro sysfs ro=1" "$(g 'ro sysfs')"
+if g 'ro write rc=' | grep -qE 'rc=[1-9]'; then t_ok "read-only: a write fails"; else t_fail "read-only: a write fails" "$(g 'ro write')"; fi
+t_eq "read-only: detach" "ATTACH: ro detach rc=0" "$(g 'ro detach')"
+t_eq "read-only: every file unchanged" "ATTACH: ro files unchanged" "$(g 'ro files')"
+t_eq "volatile: attach" "ATTACH: vol attach rc=0 dev=/dev/nbd0" "$(g 'vol attach')"
+t_eq "volatile: a 64 KiB write succeeds" "ATTACH: vol small write rc=0" "$(g 'vol small write rc')"
+t_eq "volatile: the write reads back from the overlay" "ATTACH: vol small write reads back" "$(g 'vol small write r[el]')"
+if g 'vol big write rc=' | grep -qE 'rc=[1-9]'; then t_ok "volatile: a write past the 1 MiB cap fails (I/O error, not silent loss)"; else
+    t_fail "volatile: a write past the 1 MiB cap fails (I/O error, not silent loss)" "$(g 'vol big write')"; fi
+it_expect "volatile: the daemon logs the full overlay" 'vhdtool attach: volatile overlay full \([0-9]+ bytes used, cap 1048576\)'
+t_eq "volatile: detach" "ATTACH: vol detach rc=0" "$(g 'vol detach')"
+t_eq "volatile: every file unchanged" "ATTACH: vol files unchanged" "$(g 'vol files')"
+t_eq "persistent: attach" "ATTACH: rw attach rc=0 dev=/dev/nbd0" "$(g 'rw attach')"
+it_expect "persistent: the daemon's argv[0] starts with '@'" '^ATTACH: rw daemon argv0 @'
+it_reject "the daemon locked its memory and set PR_SET_IO_FLUSHER (no warning)" 'vhdtool attach: warning: cannot'
+t_eq "persistent: the 1 MiB write succeeds" "ATTACH: rw write rc=0" "$(g 'rw write')"
+t_eq "persistent: detach" "ATTACH: rw detach rc=0" "$(g 'rw detach')"
+t_eq "explicit parents: attach" "ATTACH: ex attach rc=0 dev=/dev/nbd0" "$(g 'ex attach')"
+it_expect "the files were written back" '^ATTACH: files written back'
+
+O=$W/out
+mkdir -p "$O" && tar xf "$W/disk2.img" -C "$O" 2>/dev/null
+t_eq "host: the base is byte-identical" "$SHA_BASE" "$(sha256sum <"$O/base.vhd" | cut -d' ' -f1)"
+t_eq "host: the middle layer is byte-identical" "$SHA_MID" "$(sha256sum <"$O/mid.vhd" | cut -d' ' -f1)"
+t_check "host: vhdtool check passes on the written chain" "$VHDTOOL" check "$O/top.vhd"
+"$VHDTOOL" read "$O/top.vhd" $((2 << 20)) $((1 << 20)) --out "$W/readback" >/dev/null 2>&1
+t_eq "host: the top layer holds the guest's write" "$(sha256sum <"$D/pat1m" | cut -d' ' -f1)" \
+    "$(sha256sum <"$W/readback" | cut -d' ' -f1)"
+"$VHDTOOL" convert "$O/top.vhd" "$W/flat-after.raw" -O raw >/dev/null 2>&1
+SHA_AFTER=$(sha256sum <"$W/flat-after.raw" | cut -d' ' -f1)
+t_eq "host: the flattened chain is what the guest read after writing" "ATTACH: rw sha $SHA_AFTER" "$(g 'rw sha')"
+t_eq "explicit parents read the same chain" "ATTACH: ex sha $SHA_AFTER" "$(g 'ex sha')"
+cmp -s <(head -c $((2 << 20)) "$W/flat-before.raw") <(head -c $((2 << 20)) "$W/flat-after.raw") &&
+    cmp -s <(tail -c +$(((3 << 20) + 1)) "$W/flat-before.raw") <(tail -c +$(((3 << 20) + 1)) "$W/flat-after.raw") &&
+    [ "$SHA_AFTER" != "$SHA_BEFORE" ] &&
+    [ "$SHA_AFTER" != "$SHA_BEFORE" ] &&
+    t_ok "host: nothing outside the written range changed" || t_fail "host: nothing outside the written range changed"
+exit $T_FAILED
