@@ -29,7 +29,7 @@ vb_msg() {
 # vb_load_modules: loads what attaching needs; a module built into the
 # kernel or absent is not an error here (the step that needs it reports).
 vb_load_modules() {
-    for m in nbd fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs fuse; do
+    for m in nbd loop fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs fuse; do
         modprobe -q "$m" 2>/dev/null
     done
     return 0
@@ -118,17 +118,17 @@ vb_ntfs_kernel() {
 vb_mount_volume() {
     mkdir -p "$3"
     case $2 in
-        fat) mount -t vfat -o "$4" "$1" "$3" 2>$VB_STATE/mount.err ;;
+        fat) mount -t vfat -o "$4" "$1" "$3" 2>"$VB_STATE/mount.err" ;;
         ntfs)
             if vb_ntfs_kernel; then
-                mount -t ntfs3 -o "$4" "$1" "$3" 2>$VB_STATE/mount.err
+                mount -t ntfs3 -o "$4" "$1" "$3" 2>"$VB_STATE/mount.err"
             else
-                "@ntfs-3g" -o "$4" "$1" "$3" >$VB_STATE/mount.err 2>&1
+                "@ntfs-3g" -o "$4" "$1" "$3" >"$VB_STATE/mount.err" 2>&1
             fi ;;
-        *) echo "unknown file system '$2'" >$VB_STATE/mount.err; false ;;
+        *) echo "unknown file system '$2'" >"$VB_STATE/mount.err"; false ;;
     esac
     if [ $? -ne 0 ]; then
-        vb_msg "host volume $1 ($2) will not mount $4: $(grep -v '^$' $VB_STATE/mount.err | head -n 3 | tr '\n' ' ')"
+        vb_msg "host volume $1 ($2) will not mount $4: $(grep -v '^$' "$VB_STATE/mount.err" | head -n 3 | tr '\n' ' ')"
         return 1
     fi
     if [ "$4" = rw ] && ! awk -v d="$3" '$2 == d { split($4, o, ","); if (o[1] == "rw") ok = 1 } END { exit !ok }' /proc/mounts; then
@@ -245,9 +245,12 @@ vb_attach() {
         set -- "$@" "$vb_file"
         vb_i=$((vb_i + 1))
     done
-    vb_nbd=$("$VB_TOOL" attach "$vb_flag" "$@" 2>$VB_STATE/attach.err)
+    # --nbd: a fixed VHD too goes through NBD, not a loop device: vhdtool's
+    # loop path does not ask the kernel to scan the loop's partition table,
+    # and the root partition must appear.
+    vb_nbd=$("$VB_TOOL" attach --nbd "$vb_flag" "$@" 2>"$VB_STATE/attach.err")
     if [ $? -ne 0 ] || [ ! -b "$vb_nbd" ]; then
-        vb_msg "vhdtool attach failed for $VHDBOOT_LAYER_0_PATH: $(head -n 3 $VB_STATE/attach.err | tr '\n' ' ')"
+        vb_msg "vhdtool attach failed for $VHDBOOT_LAYER_0_PATH: $(head -n 3 "$VB_STATE/attach.err" | tr '\n' ' ')"
         vb_release_mounts
         return 1
     fi

@@ -18,7 +18,7 @@ depends() {
 # installkernel: nbd, FUSE, FAT with its code pages, efivarfs, ntfs3 when the
 # kernel has it; always, not only for the host's own hardware.
 installkernel() {
-    hostonly='' instmods nbd fuse fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs
+    hostonly='' instmods nbd loop fuse fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs
     hostonly='' instmods ntfs3 2>/dev/null
     return 0
 }
