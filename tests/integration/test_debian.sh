@@ -5,7 +5,7 @@
 # file and powers off; at shutdown the virtual disk is detached and the host
 # volumes end clean. Host disk 1: GPT, FAT32 ESP (the loader, FAT VHDs);
 # disk 2: MBR, NTFS. The guest is built once (build/guest-cache) with
-# mmdebstrap from Debian's registry (the machine's apt sources). Six boots:
+# mmdebstrap from Debian's registry (the machine's apt sources). Seven boots:
 #   fat-dyn       dynamic VHD on FAT, persistent: writes a marker
 #   fat-volatile  the same VHD, write volatile: sees the marker of fat-dyn
 #                 (second boot), writes into memory: the file is unchanged
@@ -13,6 +13,9 @@
 #   chain-ro      the same chain, write readonly: the guest's write fails,
 #                 every file is unchanged
 #   ntfs-fixed    fixed VHD on NTFS (ntfs-3g in the initramfs), persistent
+#   hibernated    the same with hiberfil.sys saying "hibernated": the volume
+#                 will not mount read-write; one console line, the boot goes
+#                 on the normal path (no root there: it ends, no hang)
 #   powerloss     fat-dyn's VHD, QEMU killed while the guest writes
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/debian_guest.sh"
@@ -184,7 +187,23 @@ t_check "ntfs-fixed: vhdtool check passes" "$VHDTOOL" check "$W/fixed-now.vhd"
 t_check "ntfs-fixed: the guest's root file system is clean" root_fsck "$W/fixed-now.vhd"
 t_check "ntfs-fixed: the NTFS volume is clean (ntfsinfo: no dirty flag)" ntfs_clean "$W/ntfs-now.img"
 
-# --- 6: power loss during writes ----------------------------------------------------------------------
+# --- 6: the NTFS host hibernated by Windows: refused, the boot falls back ------------------------
+# hiberfil.sys starting "HIBR": ntfs-3g mounts such a volume read-only only.
+printf 'HIBR' >"$W/hib" && head -c 4092 /dev/zero >>"$W/hib" &&
+    ntfscp -q "$W/ntfs-now.img" "$W/hib" /hiberfil.sys &&
+    dd if="$W/ntfs-now.img" of="$DATA" bs=1M seek=1 conv=notrunc,sparse status=none || it_setup_fail "hibernated NTFS"
+FIXED_SHA=$(sha256sum <"$W/fixed-now.vhd" | cut -c1-64)
+it_conf_single "Debian fixed on hibernated NTFS" "PARTUUID=$MBR_PARTUUID:\\vms\\fixed.vhd" persistent | esp_conf "$ESP"
+it_boot debian-ntfs-hibernated "$ESP"
+it_expect "hibernated: the console names the volume and why it is refused" \
+    'vhdboot: host volume /dev/vdb1 \(ntfs\) mounted read-only, not read-write.*[Hh]ibernat'
+it_expect "hibernated: the boot goes on without the virtual disk" 'vhdboot: continuing the boot without the virtual disk'
+it_expect_guest "hibernated: no hang: the normal root lookup gives up and the guest ends" 'UUID=5e1f0c3a-7d2b-4c11-9a6e-0b5d2c7f4e01 does not exist'
+it_reject "hibernated: the guest never ran from the disk read-only" 'VHDBOOT-TEST: root='
+ntfs_out "$W/ntfs-now.img"
+t_eq "hibernated: the VHD on NTFS is unchanged" "$FIXED_SHA" "$(ntfscat "$W/ntfs-now.img" /vms/fixed.vhd | sha256sum | cut -c1-64)"
+
+# --- 7: power loss during writes ----------------------------------------------------------------------
 printf 'powerloss\n' | mcopy -o -i "$ESP@@1M" - ::/vhdboot-test.mode
 it_conf_single "Debian power loss" '\vms\dyn.vhd' persistent | esp_conf "$ESP"
 it_boot debian-powerloss "$ESP"
