@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk
 ntfs-3g ntfs-3g-dev libcmocka-dev clang libclang-rt-14-dev llvm libvhdi-utils sbsigntool
 systemd-boot-efi grub-efi-amd64-bin grub-common busybox-static cpio gzip xz-utils zstd
-efibootmgr python3 openssl coreutils strace libhivex-bin libwin-hivex-perl bzip2 unzip python3-libvhdi"
+efibootmgr python3 openssl coreutils strace libhivex-bin libwin-hivex-perl bzip2 unzip python3-libvhdi
+mmdebstrap e2fsprogs util-linux dpkg"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
