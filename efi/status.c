@@ -25,6 +25,8 @@ EFI_STATUS efi_from_vb(vb_status status)
         return EFI_LOAD_ERROR;
     case VB_ERR_IO:
         return EFI_DEVICE_ERROR;
+    case VB_ERR_CANCELLED:
+        return EFI_ABORTED;
     default:
         /* every format / chain / file-system complaint: the data is bad */
         return EFI_VOLUME_CORRUPTED;

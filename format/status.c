@@ -36,6 +36,7 @@ static const char *const messages[VB_STATUS_COUNT] = {
     [VB_ERR_FS_UNSUPPORTED] = "file is compressed, encrypted or sparse",
     [VB_ERR_FS_NOT_RECOGNISED] = "file system not recognised",
     [VB_ERR_CONFIG] = "configuration error",
+    [VB_ERR_CANCELLED] = "cancelled",
 };
 
 const char *vb_status_message(vb_status status)

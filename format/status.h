@@ -43,6 +43,8 @@ typedef enum vb_status {
     VB_ERR_FS_NOT_RECOGNISED,
     /* configuration */
     VB_ERR_CONFIG,
+    /* the user */
+    VB_ERR_CANCELLED,         /* stopped by a key (Esc) */
     VB_STATUS_COUNT
 } vb_status;
 

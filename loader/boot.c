@@ -13,6 +13,7 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
+#include "ram_load.h"
 #include "efi/console.h"
 #include "efi/host_opener.h"
 #include "efi/host_volumes.h"
@@ -29,6 +30,7 @@ struct attempt {
     vb_source overlay;          /* volatile mode only */
     bool has_overlay;
     efi_vdisk *vdisk;
+    efi_ramdisk *ramdisk;       /* ram mode only */
     efi_host_volume *home;      /* where the top VHD is looked for first */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
     bool top_anywhere;          /* a bare path: other volumes too */
@@ -50,6 +52,10 @@ static void report(const struct attempt *a, const vb_diag *diag)
  * the disk, in which case the chain (and *a) must stay alive under it. */
 static bool cleanup(struct attempt *a)
 {
+    if (a->ramdisk && !efi_ramdisk_free(a->ramdisk)) {
+        efi_say("vhdboot: error: %s: the firmware still uses the RAM disk; leaving it in memory\n", a->shown);
+        return false;
+    }
     if (a->vdisk && !efi_vdisk_uninstall(a->vdisk)) {
         efi_say("vhdboot: error: %s: the firmware still uses the virtual disk; leaving it attached\n", a->shown);
         return false;
@@ -126,12 +132,53 @@ static bool may_need_new_blocks(vb_chain *chain)
     return info->allocated_blocks < blocks;
 }
 
+/* Says that 'write ram' cannot work without the firmware's RAM disk
+ * protocol and offers volatile writes instead; returns true when the user
+ * takes the offer (v), false for any other key. */
+static bool offer_volatile(const struct attempt *a)
+{
+    EFI_INPUT_KEY key;
+    UINTN index;
+    efi_say("vhdboot: %s: this firmware has no RAM disk protocol (EFI_RAM_DISK_PROTOCOL), so 'write ram' cannot "
+            "hand the disk to the OS\n", a->shown);
+    efi_say("vhdboot: press v to boot it with 'write volatile' instead (writes kept in memory, the VHD files "
+            "unchanged), any other key for the menu\n");
+    while (ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS)
+        ; /* drop keys typed before the question */
+    for (;;) {
+        BS->WaitForEvent(1, &ST->ConIn->WaitForKey, &index);
+        if (ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS)
+            return key.UnicodeChar == L'v' || key.UnicodeChar == L'V';
+    }
+}
+
+/* Reads the whole chain into a RAM disk the firmware publishes (ram mode);
+ * the VHD files are closed once it is loaded. Returns the status. */
+static vb_status attach_ram(struct attempt *a, vb_diag *diag)
+{
+    vb_status st = vb_ram_load(a->chain, a->shown, &a->ramdisk, diag);
+    if (st != VB_OK)
+        return st;
+    uint64_t size = vb_chain_source(a->chain)->size;
+    vb_chain_close(a->chain);
+    a->chain = NULL;
+    efi_say("vhdboot: installed RAM disk of %llu MiB (ram)\n", (unsigned long long)(size >> 20));
+    return VB_OK;
+}
+
 /* Opens the chain, applies the write mode (falling back from
  * persistent-or-volatile when the top file cannot grow), adds the overlay in
  * volatile mode and publishes the disk. */
 static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *diag)
 {
-    bool writable = entry->write == VB_WRITE_PERSISTENT || entry->write == VB_WRITE_PERSISTENT_OR_VOLATILE;
+    enum vb_write_mode mode = entry->write;
+    if (mode == VB_WRITE_RAM && !efi_ramdisk_available()) {
+        if (!offer_volatile(a))
+            return vb_fail(diag, VB_ERR_UNSUPPORTED, "%s: 'write ram' needs the firmware's RAM disk protocol",
+                           a->shown);
+        mode = VB_WRITE_VOLATILE;
+    }
+    bool writable = mode == VB_WRITE_PERSISTENT || mode == VB_WRITE_PERSISTENT_OR_VOLATILE;
     efi_host_opener_init(&a->opener, a->home, writable, a->top_anywhere);
     vb_status st = vb_chain_open(&a->opener.opener, a->path, writable ? VB_OPEN_WRITABLE : 0, &a->chain, diag);
     if (st != VB_OK) {
@@ -154,7 +201,9 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     efi_host_opener_oldest(&a->opener, &top_volume, &extent_mapped);
     if (writable && !extent_mapped)
         a->grown = top_volume;
-    a->write = entry->write;
+    a->write = mode;
+    if (a->write == VB_WRITE_RAM)
+        return attach_ram(a, diag);
     if (a->write == VB_WRITE_PERSISTENT_OR_VOLATILE) {
         a->write = VB_WRITE_PERSISTENT;
         if (extent_mapped && may_need_new_blocks(a->chain)) {
@@ -199,7 +248,8 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
     if (st == VB_OK)
         st = attach(a, entry, diag);
     if (st == VB_OK)
-        st = vb_chainload(image, efi_vdisk_device_path(a->vdisk), a->shown, entry->efi, diag);
+        st = vb_chainload(image, a->ramdisk ? efi_ramdisk_device_path(a->ramdisk) : efi_vdisk_device_path(a->vdisk),
+                          a->shown, entry->efi, diag);
     /* vb_chainload returns only on failure, so there is always something to report */
     report(a, diag);
     if (cleanup(a))

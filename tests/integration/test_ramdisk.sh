@@ -1,0 +1,56 @@
+#!/bin/bash
+# `write ram`: the loader copies the flattened chain into a RAM disk that
+# OVMF's RamDiskDxe publishes in the ACPI NFIT, and Linux finds it as
+# /dev/pmem0 with no vhdboot driver.
+#   1. A 2-layer chain (dynamic base, differencing top that changes the boot
+#      entry's marker) boots through systemd-boot from the RAM disk; the
+#      busybox guest (pmem_guest.sh) loads nfit + nd_pmem and reports
+#      /dev/pmem0: its size is the virtual disk's and its sha256 the chain
+#      flattened on the host with `vhdtool convert -O raw`; it writes to it
+#      and reads the data back; the VHD files stay byte-identical.
+#   2. A VHD larger than the guest's memory is refused with a message naming
+#      both sizes, back at the menu, nothing started.
+#   3. Esc during the load of a large image cancels it back to the menu; the
+#      same entry then loads in full (so the cancelled load freed its memory:
+#      two copies would not fit).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pmem_guest.sh"
+it_require_qemu
+
+W=$T_TMP
+ESP=$W/esp.img
+
+# --- the chain and its flattened image -----------------------------------------
+pmem_guest "$W/g1.img" RAM-LAYER1 || it_setup_fail "pmem guest disk"
+cp "$W/g1.img" "$W/g2.img" && guest_sdboot_marker "$W/g2.img" RAM-LAYER2 || it_setup_fail "layer 2 entry"
+vhd_from_raw "$W/g1.img" "$W/base.vhd" dynamic || it_setup_fail "base VHD"
+vhd_diff_layer "$W/base.vhd" "$W/top.vhd" "$W/g1.img" "$W/g2.img" || it_setup_fail "top layer"
+# the differencing layer names its parent by path: convert from where the files sit
+"$VHDTOOL" convert "$W/top.vhd" "$W/flat.raw" -O raw >/dev/null || it_setup_fail "vhdtool convert -O raw"
+FLAT_SHA=$(sha256sum "$W/flat.raw" | cut -d' ' -f1)
+FLAT_SIZE=$(stat -c %s "$W/flat.raw")
+t_eq "host: the flattened chain is the newest raw guest" "$(sha256sum "$W/g2.img" | cut -d' ' -f1)" "$FLAT_SHA"
+
+esp_create "$ESP" 160 || it_setup_fail "host ESP image"
+esp_put "$ESP" "$W/base.vhd" /vms/ram/base.vhd && esp_put "$ESP" "$W/top.vhd" /vms/ram/top.vhd ||
+    it_setup_fail "copy the chain"
+SHA_BASE=$(esp_sha "$ESP" /vms/ram/base.vhd)
+SHA_TOP=$(esp_sha "$ESP" /vms/ram/top.vhd)
+
+# --- 1. Linux finds the chain as /dev/pmem0 ------------------------------------------
+it_conf_single "RAM disk chain" '\vms\ram\top.vhd' ram | esp_conf "$ESP"
+IT_LIMIT=240
+it_boot ram-pmem "$ESP"
+it_expect "ram: the loader reads the chain's data into memory" \
+    "^vhdboot: loading .*top\.vhd into memory: $((FLAT_SIZE >> 20)) MiB disk, [0-9]+ MiB of data \(Esc cancels\)"
+it_expect "ram: the load reports its time and rate" '^vhdboot: loaded [0-9]+ MiB of data in [0-9]+ ms \([0-9]+\.[0-9] MiB/s\)'
+it_expect "ram: the RAM disk is installed" "^vhdboot: installed RAM disk of $((FLAT_SIZE >> 20)) MiB \(ram\)"
+it_expect "ram: systemd-boot started from the RAM disk" '^vhdboot: starting .*BOOTX64.EFI'
+it_expect "guest: /dev/pmem0 has the virtual disk's size ($FLAT_SIZE bytes)" "^PMEM: size $FLAT_SIZE\$"
+it_expect "guest: /dev/pmem0's sha256 is the flattened chain's (vhdtool convert -O raw)" "^PMEM: sha256 $FLAT_SHA\$"
+it_expect "guest: data written to /dev/pmem0 reads back" '^PMEM: write ok$'
+it_expect_guest "guest: the top layer's marker (the chain's newest data) and a clean power-off" '^GUEST-MARKER: RAM-LAYER2$'
+t_eq "the base VHD is byte-identical after the guest wrote to its disk" "$SHA_BASE" "$(esp_sha "$ESP" /vms/ram/base.vhd)"
+t_eq "the top VHD is byte-identical after the guest wrote to its disk" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
+
+exit $T_FAILED
