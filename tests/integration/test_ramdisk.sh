@@ -53,4 +53,37 @@ it_expect_guest "guest: the top layer's marker (the chain's newest data) and a c
 t_eq "the base VHD is byte-identical after the guest wrote to its disk" "$SHA_BASE" "$(esp_sha "$ESP" /vms/ram/base.vhd)"
 t_eq "the top VHD is byte-identical after the guest wrote to its disk" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
 
+# --- 2. larger than the guest's memory: refused, back at the menu ------------------
+"$VHDTOOL" create dynamic 1G "$W/huge.vhd" --exact-size >/dev/null || it_setup_fail "1 GiB dynamic VHD"
+esp_put "$ESP" "$W/huge.vhd" /vms/ram/huge.vhd || it_setup_fail "copy huge.vhd"
+it_conf_single "Too big for memory" '\vms\ram\huge.vhd' ram | esp_conf "$ESP"
+IT_LIMIT=120
+IT_STOP="booting 'Too big for memory' failed: the reason is above|X64 Exception Type" it_boot ram-too-big "$ESP"
+it_expect "too big: refused with the disk's size and the largest free range" \
+    "^vhdboot: error: .*huge\.vhd: the disk needs 1024 MiB of memory \(\+ 64 MiB margin\), but the largest free memory range is [0-9]+ MiB \([0-9]+ MiB free in all\); use 'write volatile' instead"
+it_expect "too big: back at the menu" "^vhdboot: returning to menu"
+it_expect "too big: the menu says the boot failed" "booting 'Too big for memory' failed: the reason is above"
+it_reject "too big: nothing was loaded or started" "^vhdboot: loading |^vhdboot: starting |$IT_GUEST_OUTPUT"
+
+# --- 3. Esc cancels the load; the memory comes back ------------------------------
+# 640 MiB of data in a 1 GiB guest: the load takes seconds under TCG, and
+# after a cancelled load that kept its memory a second copy would not fit.
+"$VHDTOOL" create fixed 640M "$W/big.vhd" --exact-size >/dev/null || it_setup_fail "640 MiB fixed VHD"
+esp_create "$W/esp2.img" 720 || it_setup_fail "second host ESP image"
+esp_put "$W/esp2.img" "$W/big.vhd" /vms/big.vhd || it_setup_fail "copy big.vhd"
+rm -f "$W/big.vhd"
+it_conf_single "Big RAM disk" '\vms\big.vhd' ram | esp_conf "$W/esp2.img"
+IT_LIMIT=300
+QEMU_MEM=1024 IT_STOP='^vhdboot: installed RAM disk|X64 Exception Type' it_boot ram-cancel "$W/esp2.img" \
+    '^vhdboot: loading .*big\.vhd into memory' '\e' \
+    '^vhdboot: returning to menu' '\r'
+it_expect "Esc: the load is cancelled and its memory freed" \
+    '^vhdboot: error: .*big\.vhd: loading into memory cancelled \(Esc\); the memory is freed'
+it_expect "Esc: back at the menu" '^vhdboot: returning to menu'
+it_expect "Esc: the same entry then loads in full (the cancelled load gave its memory back)" \
+    '^vhdboot: loaded 640 MiB of data in [0-9]+ ms'
+it_expect "Esc: a load over a second shows a progress bar with percent, MiB/s and time left" \
+    '\[[#-]{20}\] +[0-9]+%  [0-9]+\.[0-9] MiB/s  [0-9:?]+ left  [0-9]+/640 MiB'
+it_expect "Esc: the full load's RAM disk is installed" '^vhdboot: installed RAM disk of 640 MiB \(ram\)'
+
 exit $T_FAILED
