@@ -13,10 +13,10 @@
 #include <efilib.h>
 #include "boot.h"
 #include "chainload.h"
-#include "ram_load.h"
 #include "efi/console.h"
 #include "efi/host_opener.h"
 #include "efi/host_volumes.h"
+#include "efi/ramdisk_load.h"
 #include "efi/vdisk.h"
 #include "format/bytes.h"
 #include "format/overlay.h"
@@ -156,9 +156,14 @@ static bool offer_volatile(const struct attempt *a)
  * the VHD files are closed once it is loaded. Returns the status. */
 static vb_status attach_ram(struct attempt *a, vb_diag *diag)
 {
-    vb_status st = vb_ram_load(a->chain, a->shown, &a->ramdisk, diag);
+    vb_status st = efi_ramdisk_load(a->chain, a->shown, &a->ramdisk, NULL, diag);
     if (st != VB_OK)
         return st;
+    if ((st = efi_ramdisk_register(a->ramdisk, diag)) != VB_OK) {
+        char why[VB_DIAG_TEXT_MAX];
+        vb_strlcpy(why, diag->text, sizeof why);
+        return vb_fail(diag, st, "%s: %s", a->shown, why);
+    }
     uint64_t size = vb_chain_source(a->chain)->size;
     vb_chain_close(a->chain);
     a->chain = NULL;

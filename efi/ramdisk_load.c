@@ -1,14 +1,14 @@
-/* vhdboot: loading a chain into a RAM disk (see ram_load.h).
+/* vhdboot: loading a chain into a RAM disk (see ramdisk_load.h).
  *
  * Only the data ranges (format/data_walk.h) are read, in requests of up to
  * READ_CHUNK bytes straight into the RAM disk; the gaps between them are
- * zeroed with the firmware's SetMem (faster than a byte loop). Between
+ * zeroed with unrolled vector stores (see zero_fast). Between
  * requests the console is polled for Esc and the progress line redrawn. */
 #include <efi.h>
 #include <efilib.h>
-#include "ram_load.h"
-#include "bli.h"
-#include "efi/console.h"
+#include "ramdisk_load.h"
+#include "clock.h"
+#include "console.h"
 #include "format/bytes.h"
 #include "format/data_walk.h"
 #include "format/progress.h"
@@ -26,12 +26,13 @@ struct load {
     uint64_t data_done;
     uint64_t start_us;
     uint64_t shown_us;      /* elapsed time of the last drawing, 0 = never drawn */
+    uint64_t zero_us;       /* time spent zeroing gaps */
 };
 
 /* Microseconds since the load started. */
 static uint64_t elapsed(const struct load *l)
 {
-    uint64_t now = vb_bli_now_usec();
+    uint64_t now = efi_clock_usec();
     return now > l->start_us ? now - l->start_us : 0;
 }
 
@@ -67,12 +68,35 @@ static vb_status step(struct load *l)
     return VB_OK;
 }
 
+/* Zeroes n bytes at p (p 16-byte aligned, n a multiple of 512) with
+ * unrolled 16-byte stores. Under an emulator such as QEMU's TCG this is many
+ * times faster than the firmware's SetMem, whose `rep stos` costs one
+ * translated block per repetition; on hardware it is as fast. */
+static void zero_fast(uint8_t *p, uint64_t n)
+{
+    typedef long long v2di __attribute__((vector_size(16)));
+    v2di zero = { 0, 0 };
+    v2di *v = (v2di *)(void *)p;
+    for (uint64_t i = 0; i < n / 16; i += 8) {
+        v[i] = zero;
+        v[i + 1] = zero;
+        v[i + 2] = zero;
+        v[i + 3] = zero;
+        v[i + 4] = zero;
+        v[i + 5] = zero;
+        v[i + 6] = zero;
+        v[i + 7] = zero;
+    }
+}
+
 /* Zeroes the disk bytes from l->next up to end. Returns VB_OK or VB_ERR_CANCELLED. */
 static vb_status zero_to(struct load *l, uint64_t end)
 {
     while (l->next < end) {
         uint64_t n = end - l->next < ZERO_CHUNK ? end - l->next : ZERO_CHUNK;
-        BS->SetMem(l->mem + l->next, (UINTN)n, 0);
+        uint64_t t0 = efi_clock_usec();
+        zero_fast(l->mem + l->next, n);
+        l->zero_us += efi_clock_usec() - t0;
         l->next += n;
         vb_status st = step(l);
         if (st != VB_OK)
@@ -117,16 +141,16 @@ static vb_status check_memory(uint64_t size, const char *shown, vb_diag *diag)
     vb_status st = efi_memory_free(&largest, &total);
     if (st != VB_OK)
         return vb_fail(diag, st, "%s: cannot read the firmware's memory map: %s", shown, vb_status_message(st));
-    if (largest >= VB_RAM_MARGIN && largest - VB_RAM_MARGIN >= size)
+    if (largest >= EFI_RAM_MARGIN && largest - EFI_RAM_MARGIN >= size)
         return VB_OK;
     return vb_fail(diag, VB_ERR_NO_SPACE,
                    "%s: the disk needs %llu MiB of memory (+ %llu MiB margin), but the largest free memory range "
                    "is %llu MiB (%llu MiB free in all); use 'write volatile' instead",
-                   shown, (unsigned long long)(size >> 20), (unsigned long long)(VB_RAM_MARGIN >> 20),
+                   shown, (unsigned long long)(size >> 20), (unsigned long long)(EFI_RAM_MARGIN >> 20),
                    (unsigned long long)(largest >> 20), (unsigned long long)(total >> 20));
 }
 
-vb_status vb_ram_load(vb_chain *chain, const char *shown, efi_ramdisk **out, vb_diag *diag)
+vb_status efi_ramdisk_load(vb_chain *chain, const char *shown, efi_ramdisk **out, uint64_t *took_us, vb_diag *diag)
 {
     struct load l = { 0 };
     l.disk = vb_chain_source(chain);
@@ -141,7 +165,7 @@ vb_status vb_ram_load(vb_chain *chain, const char *shown, efi_ramdisk **out, vb_
     l.mem = efi_ramdisk_memory(rd);
     efi_say("vhdboot: loading %s into memory: %llu MiB disk, %llu MiB of data (Esc cancels)\n", shown,
             (unsigned long long)(l.disk->size >> 20), (unsigned long long)(l.data_total >> 20));
-    l.start_us = vb_bli_now_usec();
+    l.start_us = efi_clock_usec();
     st = vb_chain_data_walk(chain, load_range, &l);
     if (st == VB_OK)
         st = zero_to(&l, l.disk->size);
@@ -156,13 +180,12 @@ vb_status vb_ram_load(vb_chain *chain, const char *shown, efi_ramdisk **out, vb_
                        (unsigned long long)l.next, vb_status_message(st));
     }
     vb_progress p = vb_progress_compute(l.data_total, l.data_total, took);
-    efi_say("vhdboot: loaded %llu MiB of data in %llu ms (%llu.%llu MiB/s)\n", (unsigned long long)(l.data_total >> 20),
-            (unsigned long long)(took / 1000), (unsigned long long)(p.tenths_mib_s / 10),
-            (unsigned long long)(p.tenths_mib_s % 10));
-    if ((st = efi_ramdisk_register(rd, diag)) != VB_OK) {
-        efi_ramdisk_free(rd);
-        return name_file(diag, shown);
-    }
+    efi_say("vhdboot: loaded %llu MiB of data in %llu ms (%llu.%llu MiB/s; %llu MiB of holes zeroed in %llu ms)\n",
+            (unsigned long long)(l.data_total >> 20), (unsigned long long)(took / 1000),
+            (unsigned long long)(p.tenths_mib_s / 10), (unsigned long long)(p.tenths_mib_s % 10),
+            (unsigned long long)((l.disk->size - l.data_total) >> 20), (unsigned long long)(l.zero_us / 1000));
+    if (took_us)
+        *took_us = took;
     *out = rd;
     return VB_OK;
 }
