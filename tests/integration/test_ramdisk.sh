@@ -8,12 +8,16 @@
 #      /dev/pmem0: its size is the virtual disk's and its sha256 the chain
 #      flattened on the host with `vhdtool convert -O raw`; it writes to it
 #      and reads the data back; the VHD files stay byte-identical.
-#   2. A VHD larger than the guest's memory is refused with a message naming
-#      both sizes, back at the menu, nothing started.
+#   2. A VHD larger than the guest's memory, switched to ram in the `e`
+#      editor, is refused with a message naming both sizes, back at the
+#      menu, nothing started.
 #   3. Esc during the load of a large image (its host disk throttled) cancels
 #      it back to the menu; the same entry then loads in full (so the
 #      cancelled load freed its memory: two copies would not fit); a load
 #      over a second shows the progress line.
+#   4. Firmware without EFI_RAM_DISK_PROTOCOL (build/noramdisk.efi removes
+#      it from OVMF, then starts vhdboot): the loader says so and offers
+#      volatile writes; v takes the offer and the guest boots.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pmem_guest.sh"
 it_require_qemu
@@ -55,11 +59,18 @@ t_eq "the base VHD is byte-identical after the guest wrote to its disk" "$SHA_BA
 t_eq "the top VHD is byte-identical after the guest wrote to its disk" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
 
 # --- 2. larger than the guest's memory: refused, back at the menu ------------------
+# The entry says readonly; the `e` editor switches it to ram for this boot.
 "$VHDTOOL" create dynamic 1G "$W/huge.vhd" --exact-size >/dev/null || it_setup_fail "1 GiB dynamic VHD"
 esp_put "$ESP" "$W/huge.vhd" /vms/ram/huge.vhd || it_setup_fail "copy huge.vhd"
-it_conf_single "Too big for memory" '\vms\ram\huge.vhd' ram | esp_conf "$ESP"
+printf 'timeout 5\ndefault big\nentry big\n  title Too big for memory\n  vhd \\vms\\ram\\huge.vhd\n  write readonly\n' |
+    esp_conf "$ESP"
 IT_LIMIT=120
-IT_STOP="booting 'Too big for memory' failed: the reason is above|X64 Exception Type" it_boot ram-too-big "$ESP"
+IT_STOP="booting 'Too big for memory' failed: the reason is above|X64 Exception Type" it_boot ram-too-big "$ESP" \
+    'booting Too big for memory in [0-9]+ s' 'e' \
+    'write mode: readonly' 'w' \
+    'write mode: ram' '\r'
+it_expect "editor: w cycles readonly -> ram" '^  write mode: ram'
+it_expect "editor: the entry is booted in ram mode" '^vhdboot: selected 1\. Too big for memory'
 it_expect "too big: refused with the disk's size and the largest free range" \
     "^vhdboot: error: .*huge\.vhd: the disk needs 1024 MiB of memory \(\+ 64 MiB margin\), but the largest free memory range is [0-9]+ MiB \([0-9]+ MiB free in all\); use 'write volatile' instead"
 it_expect "too big: back at the menu" "^vhdboot: returning to menu"
@@ -89,5 +100,22 @@ it_expect "Esc: the same entry then loads in full (the cancelled load gave its m
 it_expect "Esc: a load over a second shows a progress bar with percent, MiB/s and time left" \
     '\[[#-]{20}\] +[0-9]+%  [0-9]+\.[0-9] MiB/s  [0-9:?]+ left  [0-9]+/256 MiB'
 it_expect "Esc: the full load's RAM disk is installed" '^vhdboot: installed RAM disk of 256 MiB \(ram\)'
+
+# --- 4. firmware without EFI_RAM_DISK_PROTOCOL: volatile offered -------------------
+# build/noramdisk.efi removes the protocol from OVMF, then starts vhdboot.
+[ -s "$T_BUILD/noramdisk.efi" ] || it_setup_fail "missing $T_BUILD/noramdisk.efi (make test-build)"
+esp_put "$ESP" "$T_BUILD/vhdboot.efi" /EFI/BOOT/VHDBOOT.EFI && esp_put "$ESP" "$T_BUILD/noramdisk.efi" /EFI/BOOT/BOOTX64.EFI ||
+    it_setup_fail "noramdisk.efi as the boot file"
+it_conf_single "RAM disk chain" '\vms\ram\top.vhd' ram | esp_conf "$ESP"
+IT_LIMIT=240
+it_boot ram-noprotocol "$ESP" 'press v to boot it with .write volatile. instead' 'v'
+it_expect "no protocol: the test firmware lacks it" '^NORAMDISK: removed the RAM disk protocol from [1-9][0-9]* handle'
+it_expect "no protocol: the loader says so" \
+    "top\.vhd: this firmware has no RAM disk protocol \(EFI_RAM_DISK_PROTOCOL\), so 'write ram' cannot hand the disk to the OS"
+it_expect "no protocol: v takes the offer: the disk is installed volatile" '^vhdboot: installed disk of 64 MiB \(volatile\)'
+it_reject "no protocol: nothing was loaded into memory" '^vhdboot: loading '
+it_expect "no protocol: the guest sees no persistent memory" '^PMEM: none$'
+it_expect_guest "no protocol: the guest booted from the volatile disk (top layer's marker)" '^GUEST-MARKER: RAM-LAYER2$'
+t_eq "no protocol: the top VHD is byte-identical" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
 
 exit $T_FAILED
