@@ -5,12 +5,13 @@
 #   make demo     boot a Debian kernel from a differencing VHD under QEMU+OVMF
 #   make bench    print throughput figures (not a test)
 #   make fuzz     run the fuzz targets (FUZZ_SECONDS per target)
+#   make deb      build/vhdboot_<version>_amd64.deb (vhdtool, loader, initramfs integration)
 
 BUILD   := build
 HOSTCC  ?= gcc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-.PHONY: all deps test demo bench fuzz clean
+.PHONY: all deps test demo bench fuzz clean deb
 
 # The version string is compiled into the loader and vhdtool: a stamp that
 # changes only when the version does makes exactly those objects rebuild.
@@ -27,6 +28,7 @@ CORE_SRCS := $(wildcard format/*.c) $(wildcard fs/*.c)
 include tools/tools.mk
 include efi/efi.mk
 include tests/tests.mk
+include linux/deb.mk
 
 clean:
 	rm -rf $(BUILD)

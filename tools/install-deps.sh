@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential gnu-efi ovmf qemu-system-x86 qemu-utils mtools dosfstools gdisk
 ntfs-3g ntfs-3g-dev libcmocka-dev clang libclang-rt-14-dev llvm libvhdi-utils sbsigntool
 systemd-boot-efi grub-efi-amd64-bin grub-common busybox-static cpio gzip xz-utils zstd
-efibootmgr python3 openssl coreutils"
+efibootmgr python3 openssl coreutils mmdebstrap e2fsprogs util-linux dpkg"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

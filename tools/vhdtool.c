@@ -21,6 +21,7 @@ static const struct command commands[] = {
     { "boot-next", vt_cmd_boot_next, "make vhdboot boot an entry on the next start only (EFI variable)" },
     { "boot-default", vt_cmd_boot_default, "set vhdboot's default entry (EFI variable)" },
     { "install", vt_cmd_install, "install the loader on an EFI system partition, with a boot entry" },
+    { "handoff", vt_cmd_handoff, "print the disk record vhdboot handed to the OS (shell assignments)" },
 };
 
 /* Prints the list of subcommands to f. */

@@ -33,6 +33,7 @@ int vt_cmd_write(int argc, char **argv);
 int vt_cmd_boot_next(int argc, char **argv);
 int vt_cmd_boot_default(int argc, char **argv);
 int vt_cmd_install(int argc, char **argv);
+int vt_cmd_handoff(int argc, char **argv);
 
 /* ---- messages (vhdtool_util.c) ---- */
 

@@ -1,0 +1,37 @@
+#!/bin/bash
+# dracut module "vhdboot": the same boot and shutdown steps as the
+# initramfs-tools scripts (shared vhdboot-lib.sh): attach the virtual disk the
+# loader booted from before the root= lookup, release it at shutdown.
+
+# check: include whenever vhdtool is installed (the record decides at boot).
+check() {
+    require_binaries vhdtool || return 1
+    return 0
+}
+
+# depends: udev gives /dev/disk/by-partuuid; shutdown gives /run/initramfs.
+depends() {
+    echo udev-rules shutdown
+    return 0
+}
+
+# installkernel: nbd, FUSE, FAT with its code pages, efivarfs, ntfs3 when the
+# kernel has it; always, not only for the host's own hardware.
+installkernel() {
+    hostonly='' instmods nbd fuse fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs
+    hostonly='' instmods ntfs3 2>/dev/null
+    return 0
+}
+
+# install: vhdtool, the shell tools the shared script uses, ntfs-3g as
+# "@ntfs-3g" (spared by systemd's shutdown), the hooks.
+install() {
+    inst_multiple vhdtool blkid readlink awk sort tr head grep ls sleep mount umount modprobe ln mkdir cat rm
+    if ntfs3g=$(command -v ntfs-3g); then
+        inst_binary "$ntfs3g"
+        ln -sf ntfs-3g "${initdir}${ntfs3g%/*}/@ntfs-3g"
+    fi
+    inst_simple /usr/lib/vhdboot/vhdboot-lib.sh
+    inst_hook initqueue/settled 40 "$moddir/vhdboot-attach.sh"
+    inst_hook shutdown 10 "$moddir/vhdboot-shutdown.sh"
+}

@@ -1,0 +1,8 @@
+#!/bin/sh
+# dracut shutdown hook (run from /run/initramfs, the old root at /oldroot):
+# unmount the root on the virtual disk, detach it, unmount the host volumes.
+[ -s /vhdboot/state/devices ] || return 0 2>/dev/null
+VB_MNT=/vhdboot
+. /usr/lib/vhdboot/vhdboot-lib.sh
+vb_release /oldroot
+: >"$VB_STATE/devices"
