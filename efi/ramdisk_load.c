@@ -55,7 +55,7 @@ static void show_progress(struct load *l)
     char line[160];
     vb_progress p = vb_progress_compute(l->data_done, l->data_total, t);
     vb_progress_line(line, sizeof line, &p, l->data_done, l->data_total, BAR_WIDTH);
-    efi_say("\rvhdboot: %s", line);
+    efi_say("\rvhdboot: %s  ", line); /* the spaces wipe a longer previous line's end */
     l->shown_us = t ? t : 1;
 }
 

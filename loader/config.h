@@ -55,7 +55,7 @@ enum vb_write_mode {
     VB_WRITE_VOLATILE,
     VB_WRITE_READONLY,
     VB_WRITE_PERSISTENT_OR_VOLATILE,
-    VB_WRITE_RAM,                        /* the disk copied into a RAM disk (loader/ram_load.h) */
+    VB_WRITE_RAM,                        /* the disk copied into a RAM disk (efi/ramdisk_load.h) */
 };
 
 /* Which volume holds the VHD. */
