@@ -58,6 +58,7 @@ static const char *const messages[VB_STATUS_COUNT] = {
     [VB_ERR_VHDX_PARENT_LINKAGE] = "parent DataWriteGuid differs from parent_linkage",
     [VB_ERR_CHAIN_MIXED] = "VHD and VHDX mixed in one chain",
     [VB_ERR_PARENT_SECTOR_SIZE] = "parent sector size differs from child",
+    [VB_ERR_CANCELLED] = "cancelled",
 };
 
 const char *vb_status_message(vb_status status)

@@ -67,6 +67,8 @@ typedef enum vb_status {
     VB_ERR_VHDX_PARENT_LINKAGE,/* parent's DataWriteGuid is not the child's parent_linkage */
     VB_ERR_CHAIN_MIXED,        /* a VHD and a VHDX in one chain */
     VB_ERR_PARENT_SECTOR_SIZE, /* parent's logical sector size differs from the child's */
+    /* the user */
+    VB_ERR_CANCELLED,         /* stopped by a key (Esc) */
     VB_STATUS_COUNT
 } vb_status;
 

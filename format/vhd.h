@@ -37,6 +37,8 @@
  *   vhdx_check.c           structural validation of one VHDX (vhdtool check)
  *   vhdx_create.c          creating fixed/dynamic/differencing VHDX
  *   vhdx_locator_write.c   rewriting a VHDX parent locator (set-parent)
+ *   data_walk.h, data_walk.c the ranges of a chain that hold data (RAM-disk loading)
+ *   progress.h, progress.c percent, MiB/s and time left of a long load
  *   handoff.h, handoff.c   the VhdbootDisk record and vhdboot.disk= text (loader -> OS)
  *   regf.h, regf_struct.h  registry hive (regf) API and on-disk cells
  *   regf_read.c            hostile-input-safe hive reader

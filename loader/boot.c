@@ -21,6 +21,7 @@
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
 #include "efi/efi_vdisk.h"
+#include "efi/efi_ramdisk_load.h"
 #include "format/bytes.h"
 #include "format/overlay.h"
 #include "format/platform.h"
@@ -35,6 +36,7 @@ struct attempt {
     efi_vdisk *vdisk;
     efi_trace *trace;           /* the entry's `trace`, NULL when off */
     efi_host_volume *trace_volume; /* the volume trace.log was written to */
+    efi_ramdisk *ramdisk;       /* ram mode only */
     efi_host_volume *grown;     /* a volume the firmware's file driver wrote to */
     efi_host_volume *top_volume; /* where the top VHD was found */
     enum vb_write_mode write;   /* the mode in effect (after any fallback) */
@@ -54,6 +56,10 @@ static void report(const struct attempt *a, const vb_diag *diag)
  * the disk, in which case the chain (and *a) must stay alive under it. */
 static bool cleanup(struct attempt *a)
 {
+    if (a->ramdisk && !efi_ramdisk_free(a->ramdisk)) {
+        efi_say("vhdboot: error: %s: the firmware still uses the RAM disk; leaving it in memory\n", a->place.shown);
+        return false;
+    }
     vb_handoff_withdraw(); /* the OS never got this disk */
     if (a->vdisk)
         efi_vdisk_stop_trace(a->vdisk);
@@ -89,12 +95,58 @@ static bool may_need_new_blocks(vb_chain *chain)
     return info->allocated_blocks < blocks;
 }
 
+/* Says that 'write ram' cannot work without the firmware's RAM disk
+ * protocol and offers volatile writes instead; returns true when the user
+ * takes the offer (v), false for any other key. */
+static bool offer_volatile(const struct attempt *a)
+{
+    EFI_INPUT_KEY key;
+    UINTN index;
+    efi_say("vhdboot: %s: this firmware has no RAM disk protocol (EFI_RAM_DISK_PROTOCOL), so 'write ram' cannot "
+            "hand the disk to the OS\n", a->place.shown);
+    efi_say("vhdboot: press v to boot it with 'write volatile' instead (writes kept in memory, the VHD files "
+            "unchanged), any other key for the menu\n");
+    while (ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS)
+        ; /* drop keys typed before the question */
+    for (;;) {
+        BS->WaitForEvent(1, &ST->ConIn->WaitForKey, &index);
+        if (ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS)
+            return key.UnicodeChar == L'v' || key.UnicodeChar == L'V';
+    }
+}
+
+/* Reads the whole chain into a RAM disk the firmware publishes (ram mode);
+ * the VHD files are closed once it is loaded. Returns the status. */
+static vb_status attach_ram(struct attempt *a, vb_diag *diag)
+{
+    vb_status st = efi_ramdisk_load(a->chain, a->place.shown, &a->ramdisk, NULL, diag);
+    if (st != VB_OK)
+        return st;
+    if ((st = efi_ramdisk_register(a->ramdisk, diag)) != VB_OK) {
+        char why[VB_DIAG_TEXT_MAX];
+        vb_strlcpy(why, diag->text, sizeof why);
+        return vb_fail(diag, st, "%s: %s", a->place.shown, why);
+    }
+    uint64_t size = vb_chain_source(a->chain)->size;
+    vb_chain_close(a->chain);
+    a->chain = NULL;
+    efi_say("vhdboot: installed RAM disk of %llu MiB (ram)\n", (unsigned long long)(size >> 20));
+    return VB_OK;
+}
+
 /* Opens the chain, applies the write mode (falling back from
  * persistent-or-volatile when the top file cannot grow), adds the overlay in
  * volatile mode and publishes the disk. */
 static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *diag)
 {
-    bool writable = entry->write == VB_WRITE_PERSISTENT || entry->write == VB_WRITE_PERSISTENT_OR_VOLATILE;
+    enum vb_write_mode mode = entry->write;
+    if (mode == VB_WRITE_RAM && !efi_ramdisk_available()) {
+        if (!offer_volatile(a))
+            return vb_fail(diag, VB_ERR_UNSUPPORTED, "%s: 'write ram' needs the firmware's RAM disk protocol",
+                           a->place.shown);
+        mode = VB_WRITE_VOLATILE;
+    }
+    bool writable = mode == VB_WRITE_PERSISTENT || mode == VB_WRITE_PERSISTENT_OR_VOLATILE;
     efi_host_opener_init(&a->opener, a->place.home, writable, a->place.anywhere);
     vb_status st = vb_chain_open(&a->opener.opener, a->place.path, writable ? VB_OPEN_WRITABLE : 0, &a->chain, diag);
     if (st != VB_OK) {
@@ -118,7 +170,9 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
     a->top_volume = top_volume;
     if (writable && !extent_mapped)
         a->grown = top_volume;
-    a->write = entry->write;
+    a->write = mode;
+    if (a->write == VB_WRITE_RAM)
+        return attach_ram(a, diag);
     if (a->write == VB_WRITE_PERSISTENT_OR_VOLATILE) {
         a->write = VB_WRITE_PERSISTENT;
         if (extent_mapped && may_need_new_blocks(a->chain)) {
@@ -197,7 +251,9 @@ void vb_boot(EFI_HANDLE image, EFI_HANDLE loader_device, const char *loader_path
         st = start_trace(a, loader_device, loader_path, entry, diag);
     if (st == VB_OK)
         st = attach(a, entry, diag);
-    if (st == VB_OK) {
+    if (st == VB_OK && a->ramdisk) {
+        st = vb_chainload(image, efi_ramdisk_device_path(a->ramdisk), a->place.shown, entry->efi, a->trace, diag);
+    } else if (st == VB_OK) {
         /* Windows' boot manager gets a BCD pointing at the VHD file (windows.h) */
         st = vb_windows_boot(image, entry, a->vdisk, a->chain, a->top_volume, a->place.shown, diag);
         if (st == VB_ERR_NOT_FOUND)

@@ -141,6 +141,8 @@ const char *vb_write_mode_name(enum vb_write_mode mode)
         return "readonly";
     case VB_WRITE_PERSISTENT_OR_VOLATILE:
         return "persistent-or-volatile";
+    case VB_WRITE_RAM:
+        return "ram";
     default:
         return "persistent";
     }
@@ -310,8 +312,10 @@ static vb_status apply_write(struct parser *p, const char *value)
         p->entry->write = VB_WRITE_READONLY;
     else if (vb_ascii_caseeq(value, "persistent-or-volatile"))
         p->entry->write = VB_WRITE_PERSISTENT_OR_VOLATILE;
+    else if (vb_ascii_caseeq(value, "ram"))
+        p->entry->write = VB_WRITE_RAM;
     else
-        return line_error(p, p->line, "bad write mode (persistent, volatile, readonly or persistent-or-volatile):",
+        return line_error(p, p->line, "bad write mode (persistent, volatile, readonly, persistent-or-volatile or ram):",
                           value);
     return VB_OK;
 }

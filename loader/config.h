@@ -25,7 +25,7 @@
  *     efi PATH           inner boot file (default: the usual removable path,
  *                        then the Windows boot manager)
  *     write MODE         persistent | volatile | readonly | persistent-or-volatile
- *                        (default persistent)
+ *                        | ram (default persistent)
  *
  * Volumes are the NTFS and FAT partitions of every disk (GPT or MBR); the VHD
  * and its parents are read straight from the disk through their extent maps.
@@ -33,7 +33,9 @@
  * first, then on every other volume; a parent on its child's volume first,
  * then on every other volume. persistent-or-volatile: persistent, unless the
  * top VHD may need new blocks and its volume cannot grow the file (NTFS),
- * then volatile. */
+ * then volatile. ram: the whole disk is read into memory that the firmware
+ * publishes as a RAM disk (ACPI NFIT, seen by the OS as persistent memory);
+ * writes stay in that memory, the VHD files are only read. */
 #ifndef VB_LOADER_CONFIG_H
 #define VB_LOADER_CONFIG_H
 
@@ -55,7 +57,13 @@
 
 /* PERSISTENT_OR_VOLATILE: persistent, unless the top VHD may need new blocks
  * and sits where the file cannot grow (NTFS): then volatile, said at boot. */
-enum vb_write_mode { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY, VB_WRITE_PERSISTENT_OR_VOLATILE };
+enum vb_write_mode {
+    VB_WRITE_PERSISTENT,
+    VB_WRITE_VOLATILE,
+    VB_WRITE_READONLY,
+    VB_WRITE_PERSISTENT_OR_VOLATILE,
+    VB_WRITE_RAM,                        /* the disk copied into a RAM disk (efi/ramdisk_load.h) */
+};
 
 /* `trace`: where the virtual disk's requests are logged. INHERIT: an
  * entry without its own `trace` (the configuration's value applies). */
@@ -117,8 +125,8 @@ enum vb_trace_mode vb_config_trace(const vb_config *cfg, const vb_boot_entry *en
  * for VB_TRACE_INHERIT). */
 const char *vb_trace_mode_name(enum vb_trace_mode mode);
 
-/* The text of a write mode: "persistent", "volatile", "readonly" or
- * "persistent-or-volatile". */
+/* The text of a write mode: "persistent", "volatile", "readonly",
+ * "persistent-or-volatile" or "ram". */
 const char *vb_write_mode_name(enum vb_write_mode mode);
 
 #endif

@@ -201,7 +201,9 @@ static void edit_efi_path(vb_boot_entry *entry)
  * when the user wants to boot it (Enter), false to go back (Esc). */
 static bool edit(struct view *v, vb_boot_entry *entry)
 {
-    static const enum vb_write_mode modes[] = { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY };
+    static const enum vb_write_mode modes[] = { VB_WRITE_PERSISTENT, VB_WRITE_VOLATILE, VB_WRITE_READONLY,
+                                                VB_WRITE_RAM };
+    const unsigned mode_count = sizeof modes / sizeof modes[0];
     static const enum vb_trace_mode traces[] = { VB_TRACE_OFF, VB_TRACE_CONSOLE, VB_TRACE_FILE, VB_TRACE_ON };
     EFI_INPUT_KEY key;
     char text[LINE_MAX];
@@ -228,9 +230,9 @@ static bool edit(struct view *v, vb_boot_entry *entry)
             return true;
         if (key.UnicodeChar == L'w' || key.UnicodeChar == L'W') {
             unsigned i = 0;
-            while (i < 3 && modes[i] != entry->write)
+            while (i < mode_count && modes[i] != entry->write)
                 i++;
-            entry->write = modes[i >= 2 ? 0 : i + 1];
+            entry->write = modes[i + 1 >= mode_count ? 0 : i + 1];
         } else if (key.UnicodeChar == L'f' || key.UnicodeChar == L'F') {
             edit_efi_path(entry);
         } else if (key.UnicodeChar == L't' || key.UnicodeChar == L'T') {

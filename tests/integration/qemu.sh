@@ -40,6 +40,7 @@ qemu_seen() {
 #   STOP_REGEX (may be empty) ends the run early, half a second after it shows.
 #   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable);
 #   QEMU_DISK2_OPTS adds device properties to it (e.g. logical_block_size=4096).
+#   QEMU_DISK_OPTS adds -drive options to DISK (e.g. throttling.bps-read=N).
 #   QEMU_VARS_FILE=FILE keeps the firmware's variable store in FILE across
 #   runs (created from OVMF_VARS when absent); default: a fresh copy each run.
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
@@ -56,7 +57,7 @@ qemu_run() {
     timeout --kill-after=5 "$limit" "$QEMU" -machine q35 -accel tcg -m "$QEMU_MEM" -smp 1 \
         -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
         -drive "if=pflash,format=raw,unit=1,file=$vars" \
-        -drive "if=none,id=disk0,format=raw,file=$disk" \
+        -drive "if=none,id=disk0,format=raw,file=$disk${QEMU_DISK_OPTS:+,$QEMU_DISK_OPTS}" \
         -device virtio-blk-pci,drive=disk0,bootindex=0 \
         ${QEMU_DISK2:+-drive "if=none,id=disk1,format=raw,file=$QEMU_DISK2" -device "virtio-blk-pci,drive=disk1${QEMU_DISK2_OPTS:+,$QEMU_DISK2_OPTS}"} \
         -nographic -serial mon:stdio -no-reboot -net none \

@@ -4,8 +4,9 @@
 # installs, dracut lists the module, and an initramfs built with it (for the
 # root's own kernel, not host-only) holds vhdtool, the shared script, the
 # initqueue and shutdown hooks, @ntfs-3g and the modules nbd, vfat, nls_cp437,
-# efivarfs and fuse. (No boot: the boot path is the initramfs-tools one in
-# test_debian.sh, which shares vhdboot-lib.sh with this module.)
+# efivarfs, fuse, nfit and nd_pmem (`write ram`). (No boot: the boot path is
+# the initramfs-tools one in test_debian.sh, which shares vhdboot-lib.sh with
+# this module.)
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/debian_guest.sh"
 # The guest root is unpacked, chrooted into (dpkg -i, update-initramfs) and
@@ -27,7 +28,8 @@ LIST=$T_TMP/list
 deb_chroot "$R" lsinitrd /tmp/vhdboot-initrd.img >"$LIST" 2>/dev/null
 for f in usr/bin/vhdtool usr/lib/vhdboot/vhdboot-lib.sh 'hooks/initqueue/settled/40-vhdboot-attach.sh' \
          'hooks/shutdown/10-vhdboot-shutdown.sh' 'bin/@ntfs-3g' 'kernel/drivers/block/nbd.ko' \
-         'kernel/fs/fat/vfat.ko' 'kernel/fs/nls/nls_cp437.ko' 'kernel/fs/efivarfs/efivarfs.ko' 'kernel/fs/fuse/fuse.ko'; do
+         'kernel/fs/fat/vfat.ko' 'kernel/fs/nls/nls_cp437.ko' 'kernel/fs/efivarfs/efivarfs.ko' 'kernel/fs/fuse/fuse.ko' \
+         'kernel/drivers/acpi/nfit/nfit.ko' 'kernel/drivers/nvdimm/nd_pmem.ko'; do
     if grep -qF -- "$f" "$LIST"; then t_ok "dracut initramfs holds $f"; else
         t_fail "dracut initramfs holds $f" "lsinitrd lists no such file"; fi
 done

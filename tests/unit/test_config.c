@@ -218,6 +218,16 @@ static void write_mode_names(void **state)
     assert_string_equal(vb_write_mode_name(VB_WRITE_VOLATILE), "volatile");
     assert_string_equal(vb_write_mode_name(VB_WRITE_READONLY), "readonly");
     assert_string_equal(vb_write_mode_name(VB_WRITE_PERSISTENT_OR_VOLATILE), "persistent-or-volatile");
+    assert_string_equal(vb_write_mode_name(VB_WRITE_RAM), "ram");
+}
+
+static void write_ram(void **state)
+{
+    (void)state;
+    const char *text = "entry lab\n  vhd \\lab.vhd\n  write RAM\n";
+    assert_int_equal(vb_config_parse(text, strlen(text), "t.conf", &cfg, &diag), VB_OK);
+    assert_int_equal(cfg.entries[0].write, VB_WRITE_RAM);
+    expect_error("entry a\nvhd \\a.vhd\nwrite rams\n", "line 3", "persistent-or-volatile or ram");
 }
 
 /* Converts ASCII text to UTF-16 units in buf; returns the unit count. */
@@ -324,6 +334,7 @@ int main(void)
         cmocka_unit_test(single_entry_from_options),
         cmocka_unit_test(write_mode_names),
         cmocka_unit_test(trace_keyword),
+        cmocka_unit_test(write_ram),
         cmocka_unit_test(options_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

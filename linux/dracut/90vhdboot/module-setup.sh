@@ -15,10 +15,12 @@ depends() {
     return 0
 }
 
-# installkernel: nbd, FUSE, FAT with its code pages, efivarfs, ntfs3 when the
-# kernel has it; always, not only for the host's own hardware.
+# installkernel: nbd, FUSE, FAT with its code pages, efivarfs, nfit and
+# nd_pmem (the RAM disk of `write ram`), ntfs3 when the kernel has it;
+# always, not only for the host's own hardware.
 installkernel() {
     hostonly='' instmods nbd loop fuse fat vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 efivarfs
+    hostonly='' instmods nfit nd_pmem   # `write ram`: the RAM disk in the ACPI NFIT
     hostonly='' instmods ntfs3 2>/dev/null
     return 0
 }
