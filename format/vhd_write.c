@@ -112,7 +112,17 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
 static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
 {
     vb_vhd_info *info = &layer->info;
-    uint64_t at = (layer->data_end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+    /* past the data and every metadata area: a locator's data space may lie
+     * beyond the footer in files others wrote */
+    uint64_t end = layer->data_end;
+    vb_area areas[VB_MAX_META_AREAS];
+    unsigned n = vb_layer_meta_areas(layer, areas);
+    for (unsigned i = 0; i < n; i++)
+        if (areas[i].start <= UINT64_MAX - areas[i].len && areas[i].start + areas[i].len > end)
+            end = areas[i].start + areas[i].len;
+    if (end > UINT64_MAX - VB_SECTOR)
+        return VB_ERR_NO_SPACE;
+    uint64_t at = (end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
     uint64_t new_footer = at + info->bitmap_size + info->block_size;
     if (at / VB_SECTOR >= VB_BAT_UNUSED || new_footer / VB_SECTOR >= VB_BAT_UNUSED)
         return VB_ERR_NO_SPACE;

@@ -33,7 +33,7 @@ for target in $targets; do
     work=$T_TMP/work-$target
     mkdir -p "$work"
     log=$T_TMP/$target.fuzz.log
-    if "$bin" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+    if "$bin" -seed=1 -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$T_TMP/$target-" "$work" "$corpus" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
         t_ok "$target fuzz ${seconds}s: ${runs:-?} executions, no crash"
