@@ -11,3 +11,6 @@ deb: $(DEB_FILE)
 $(DEB_FILE): $(BUILD)/vhdtool $(BUILD)/vhdboot.efi $(DEB_INPUTS)
 	@rm -f $(BUILD)/vhdboot_*_amd64.deb
 	linux/build-deb.sh $(BUILD) $(DEB_VERSION)
+
+# The Debian guest tests install the package: built before they run side by side.
+test-build: $(DEB_FILE)

@@ -1,13 +1,16 @@
 #!/bin/bash
-# Runs every test program given on the command line (or the default groups)
-# and tallies their TAP-style lines: "ok ..." passes, "not ok ..." fails,
+# Runs every test program given on the command line, TEST_JOBS of them at a
+# time (default 2: the integration tests are single-threaded QEMU guests), and
+# tallies their TAP-style lines: "ok ..." passes, "not ok ..." fails,
 # "ok ... # SKIP ..." is skipped. A program that exits non-zero without
-# reporting a failure counts as one failure. Ends with every skipped test and
-# its reason, then "N passed, N failed".
+# reporting a failure counts as one failure. Each program's report is printed
+# when it ends; the run ends with every skipped test and its reason, then
+# "N passed, N failed".
 set -u
 passed=0 failed=0 skipped=0
 failures=() skips=()
 logdir=${TEST_LOG_DIR:-build/test-logs}
+jobs_max=${TEST_JOBS:-2}
 mkdir -p "$logdir"
 
 # skip_lines LOG: one "NAME: REASON" line per skipped test of LOG. Shell tests
@@ -26,14 +29,31 @@ skip_lines() {
         }' "$1"
 }
 
-for prog in "$@"; do
-    name=$(basename "$prog")
-    log="$logdir/$(echo "$prog" | tr / _).log"
-    echo "=== $prog"
+# log_of PROG: the log file of PROG.
+log_of() { echo "$logdir/$(echo "$1" | tr / _).log"; }
+
+# run_one PROG: runs PROG into its log, then writes "RC SECONDS" to LOG.done.
+run_one() {
+    local prog=$1 log start rc
+    log=$(log_of "$prog")
     start=$(date +%s)
-    if [[ $prog == *.sh ]]; then cmd=(bash "$prog"); else cmd=("$prog"); fi
-    CMOCKA_MESSAGE_OUTPUT=TAP "${cmd[@]}" >"$log" 2>&1
+    if [[ $prog == *.sh ]]; then
+        CMOCKA_MESSAGE_OUTPUT=TAP bash "$prog" >"$log" 2>&1 </dev/null
+    else
+        CMOCKA_MESSAGE_OUTPUT=TAP "$prog" >"$log" 2>&1 </dev/null
+    fi
     rc=$?
+    echo "$rc $(( $(date +%s) - start ))" >"$log.done"
+}
+
+# report PROG: prints PROG's results from its finished log and adds them up.
+report() {
+    local prog=$1 name log rc secs p s f
+    name=$(basename "$prog")
+    log=$(log_of "$prog")
+    read -r rc secs <"$log.done"
+    rm -f "$log.done"
+    echo "=== $prog"
     p=$(grep -cE '^ok ' "$log" | tr -d ' ')
     # cmocka's skip() prints "not ok N # SKIP": a skip, not a failure.
     s=$(grep -cE '^(not )?ok .*# (SKIP|skip)' "$log" | tr -d ' ')
@@ -48,8 +68,31 @@ for prog in "$@"; do
     [ "$f" -gt 0 ] && failures+=("$prog (log: $log)")
     while IFS= read -r line; do skips+=("$prog: $line"); done < <(skip_lines "$log")
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-    echo "    -> $p passed, $f failed, $s skipped in $(( $(date +%s) - start ))s"
+    echo "    -> $p passed, $f failed, $s skipped in ${secs}s"
+}
+
+# report_finished: reports every started program whose .done file exists.
+pending=()
+report_finished() {
+    local prog left=()
+    for prog in "${pending[@]}"; do
+        if [ -e "$(log_of "$prog").done" ]; then report "$prog"; else left+=("$prog"); fi
+    done
+    pending=("${left[@]}")
+}
+
+run_start=$(date +%s)
+for prog in "$@"; do
+    rm -f "$(log_of "$prog").done"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+        wait -n
+        report_finished
+    done
+    run_one "$prog" &
+    pending+=("$prog")
 done
+wait
+report_finished
 
 if [ ${#skips[@]} -gt 0 ]; then
     echo "skipped tests and why:"
@@ -59,6 +102,7 @@ if [ ${#failures[@]} -gt 0 ]; then
     echo "failing programs:"
     printf '  %s\n' "${failures[@]}"
 fi
+echo "whole run: $(( $(date +%s) - run_start ))s with $jobs_max programs at a time"
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -53,7 +53,10 @@ deb_prune_dirs() {
 
 # deb_base: builds $GUEST_CACHE/debian-base.tar once. Returns non-zero with a
 # message on failure.
-deb_base() {
+deb_base() { cache_locked debian-base deb_base_unlocked; }
+
+# deb_base_unlocked: deb_base without the lock.
+deb_base_unlocked() {
     local tar=$GUEST_CACHE/debian-base.tar tmp=$GUEST_CACHE/debian-base.tmp.tar src=() f
     [ -s "$tar" ] && return 0
     command -v mmdebstrap >/dev/null || { echo "mmdebstrap not installed (make deps)" >&2; return 1; }
@@ -107,7 +110,10 @@ UNIT
 
 # deb_layer DEB: prints the directory of the base with DEB installed, the
 # test unit added and the initramfs rebuilt (built once per .deb content).
-deb_layer() {
+deb_layer() { cache_locked debian-layer deb_layer_unlocked "$@"; }
+
+# deb_layer_unlocked DEB: deb_layer without the lock.
+deb_layer_unlocked() {
     local deb=$1 sum dir
     sum=$( (sha256sum "$deb" "$IT_DIR/debian_guest_test.sh"; declare -f deb_guest_files) | sha256sum | cut -c1-12)
     dir=$GUEST_CACHE/debian-vhdboot-$sum
@@ -163,7 +169,10 @@ deb_root_range() { echo $(((1 + DEB_ESP_MIB) * 1024 * 1024)) $((DEB_ROOT_MIB * 1
 
 # deb_dracut_base: builds $GUEST_CACHE/debian-dracut.tar once: the same
 # minbase with dracut instead of initramfs-tools (for the dracut module test).
-deb_dracut_base() {
+deb_dracut_base() { cache_locked debian-dracut deb_dracut_base_unlocked; }
+
+# deb_dracut_base_unlocked: deb_dracut_base without the lock.
+deb_dracut_base_unlocked() {
     local tar=$GUEST_CACHE/debian-dracut.tar tmp=$GUEST_CACHE/debian-dracut.tmp.tar src=() f
     [ -s "$tar" ] && return 0
     while read -r f; do src+=("$f"); done < <(deb_sources)

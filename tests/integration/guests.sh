@@ -55,10 +55,24 @@ guest_deb_extract() {
     [ "${PIPESTATUS[1]}" -eq 0 ]
 }
 
+# cache_locked NAME CMD...: runs CMD holding the lock $GUEST_CACHE/.NAME.lock,
+# so that tests running side by side (tests/run-all.sh) build each cached item
+# once; CMD runs in a subshell (its output is what callers capture). Returns
+# CMD's status.
+cache_locked() {
+    local name=$1
+    shift
+    mkdir -p "$GUEST_CACHE" || return 1
+    (flock 9 && "$@") 9>"$GUEST_CACHE/.$name.lock"
+}
+
 # guest_prepare: makes sure kernel, busybox, systemd-boot, GRUB modules and the
 # initramfs are in the cache (downloading on the first run). Returns non-zero
 # with a message on failure.
-guest_prepare() {
+guest_prepare() { cache_locked guest guest_prepare_unlocked; }
+
+# guest_prepare_unlocked: guest_prepare without the lock.
+guest_prepare_unlocked() {
     local c=$GUEST_CACHE kpkg tmp
     if [ -s "$c/linux/vmlinuz" ] && [ -x "$c/busybox" ] && [ -s "$c/systemd-bootx64.efi" ] &&
        [ -s "$c/grub/x86_64-efi/normal.mod" ] && [ -s "$c/initrd.gz" ]; then
@@ -185,9 +199,21 @@ guest_sdboot_marker() {
 # standalone GRUB whose embedded grub.cfg sources \grub.cfg on the ESP; that
 # file carries vhdboot.marker=MARKER.
 guest_grub() {
-    local img=$1 marker=$2 cfg grubefi
+    local img=$1 marker=$2 grubefi
     guest_prepare || return 1
     grubefi=$GUEST_CACHE/grubx64-standalone.efi
+    cache_locked grub guest_grub_build "$grubefi" || return 1
+    guest_disk "$img" 64 48 &&
+        mcopy -i "$img@@1M" "$grubefi" ::/EFI/BOOT/BOOTX64.EFI &&
+        mcopy -i "$img@@1M" "$GUEST_CACHE/linux/vmlinuz" ::/vmlinuz &&
+        mcopy -i "$img@@1M" "$GUEST_CACHE/initrd.gz" ::/initrd.gz &&
+        guest_grub_marker "$img" "$marker"
+}
+
+# guest_grub_build OUT: builds the standalone GRUB image OUT unless it exists.
+# Returns non-zero with a message on failure.
+guest_grub_build() {
+    local grubefi=$1 cfg
     if [ ! -s "$grubefi" ]; then
         cfg=$(mktemp "$GUEST_CACHE/.grubcfg.XXXXXX")
         # The virtual disk is not necessarily hd0: find the ESP by a file on it.
@@ -201,11 +227,6 @@ guest_grub() {
         rm -f "$cfg"
         [ $rc -eq 0 ] && mv "$grubefi.tmp" "$grubefi" || { echo "grub-mkstandalone failed" >&2; return 1; }
     fi
-    guest_disk "$img" 64 48 &&
-        mcopy -i "$img@@1M" "$grubefi" ::/EFI/BOOT/BOOTX64.EFI &&
-        mcopy -i "$img@@1M" "$GUEST_CACHE/linux/vmlinuz" ::/vmlinuz &&
-        mcopy -i "$img@@1M" "$GUEST_CACHE/initrd.gz" ::/initrd.gz &&
-        guest_grub_marker "$img" "$marker"
 }
 
 # guest_grub_marker IMG MARKER: rewrites \grub.cfg on the guest's ESP with MARKER.
