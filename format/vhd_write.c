@@ -25,7 +25,7 @@
 /* New blocks are composed in a scratch buffer of at most this size. */
 #define VB_BLOCK_BUF_MAX ((4u << 20) + (64u << 10))
 
-/* Writes the data of an allocated block, then sets and writes the bitmap
+/* Writes the data of an allocated block, flushes, then sets and writes the bitmap
  * bits of the written sectors. Returns the first failing status. */
 static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
 {
@@ -48,6 +48,15 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
     }
     if (!changed)
         return VB_OK;
+    /* the data must be durable before a bit says it is there: between
+     * flushes a disk or the firmware's file cache may store writes in any
+     * order, and a bit set over lost data would read stale bytes instead
+     * of the parent's (or zeros) */
+    st = vb_source_flush(layer->file);
+    if (st != VB_OK) {
+        vb_layer_bitmap_forget(layer, block);
+        return st;
+    }
     uint32_t first_sector = first / 8 / VB_SECTOR, last_sector = (end - 1) / 8 / VB_SECTOR;
     st = vb_source_write(layer->file, start + (uint64_t)first_sector * VB_SECTOR, bits + first_sector * VB_SECTOR,
                          (size_t)(last_sector - first_sector + 1) * VB_SECTOR);

@@ -4,11 +4,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 ASAN_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests-asan/%,$(UNIT_SRCS))
 UNIT_SUPPORT := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
 HOST_TESTS := $(sort $(wildcard tests/host/*.sh))
-# Longest first (minutes under TCG), so that the lanes of tests/run-all.sh
-# (TEST_JOBS programs at a time) end close together.
-SLOW_TESTS := $(addprefix tests/integration/,test_debian.sh test_debian_dracut.sh test_windows.sh \
-                test_vhdx.sh test_debian_ram.sh test_attach.sh test_ramdisk.sh)
-INTEGRATION_TESTS := $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/integration/test_*.sh)))
+INTEGRATION_TESTS := $(sort $(wildcard tests/integration/test_*.sh))
 
 ASAN_CC     := clang
 ASAN_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -fno-omit-frame-pointer \
@@ -35,11 +31,18 @@ test-build: deps all $(UNIT_BINS) $(ASAN_BINS) $(TEST_EFI_APPS)
 
 # TEST_GROUPS narrows the run: unit, asan, host, integration (default: all).
 TEST_GROUPS ?= unit asan host integration
-# The long integration tests start first; the short ones fill in behind them.
-TEST_PROGS := $(if $(filter integration,$(TEST_GROUPS)),$(INTEGRATION_TESTS)) \
-              $(if $(filter host,$(TEST_GROUPS)),$(HOST_TESTS)) \
-              $(if $(filter unit,$(TEST_GROUPS)),$(UNIT_BINS)) \
-              $(if $(filter asan,$(TEST_GROUPS)),$(ASAN_BINS))
+SELECTED_PROGS := $(if $(filter unit,$(TEST_GROUPS)),$(UNIT_BINS)) \
+                  $(if $(filter asan,$(TEST_GROUPS)),$(ASAN_BINS)) \
+                  $(if $(filter host,$(TEST_GROUPS)),$(HOST_TESTS)) \
+                  $(if $(filter integration,$(TEST_GROUPS)),$(INTEGRATION_TESTS))
+# Longest first (minutes on the 2-core machine), so that the lanes of
+# tests/run-all.sh (TEST_JOBS programs at a time) end close together.
+LONGEST_FIRST := $(addprefix tests/integration/,test_debian.sh test_debian_dracut.sh) tests/host/vhdx.sh \
+                 $(addprefix tests/integration/,test_vhdx.sh test_linux.sh test_hostile.sh test_ntfs.sh \
+                   test_ramdisk.sh test_debian_ram.sh test_menu.sh test_payload.sh test_windows.sh \
+                   test_powerloss.sh) \
+                 $(addprefix tests/host/,fuzz_regress.sh convert_sparse.sh size_rule.sh realworld.sh)
+TEST_PROGS := $(filter $(SELECTED_PROGS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(SELECTED_PROGS))
 
 test: test-build
 	@tests/run-all.sh $(TEST_PROGS)

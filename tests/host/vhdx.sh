@@ -16,7 +16,7 @@
 #    same way. Skipped with a notice only when that folder is absent.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$VHDTOOL" ] || { t_fail "vhdtool is built" "$VHDTOOL missing"; exit 1; }
-t_need_tools qemu-img vhdiinfo python3 sha256sum bunzip2 unzip
+t_need_tools qemu-img vhdiinfo python3 openssl bunzip2 unzip
 # libvhdi's Python binding (Debian python3-libvhdi) lives with the system Python
 PYVHDI=/usr/bin/python3
 "$PYVHDI" -c 'import pyvhdi' 2>/dev/null || t_need "python3-libvhdi (pyvhdi) not importable by $PYVHDI"
@@ -66,7 +66,7 @@ for sub in dynamic fixed; do
 done
 qemu-img create -q -f vhdx -o subformat=dynamic q-empty.vhdx 3G
 t_eq "qemu empty 3 GiB dynamic: all zero" \
-    "$(head -c $((3 << 30)) /dev/zero | sha256sum | cut -c1-64)" "$("$VHDTOOL" read q-empty.vhdx 0 3G | sha256sum | cut -c1-64)"
+    "$(head -c $((3 << 30)) /dev/zero | t_sha256)" "$("$VHDTOOL" read q-empty.vhdx 0 3G | t_sha256)"
 
 # --- VHDX written by vhdtool, read by qemu-img and libvhdi
 "$VHDTOOL" convert pat.raw w.vhdx >/dev/null
@@ -196,14 +196,14 @@ for row in "${REAL[@]}"; do
     IFS='|' read -r name src want state <<<"$row"
     unpack "$src" "$name"
     f=rw/$name
-    before=$(sha256sum <"$f")
+    before=$(t_sha256 <"$f")
     size=$("$VHDTOOL" info --json "$f" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["disk_size"])')
-    got=$("$VHDTOOL" read "$f" 0 "$size" | sha256sum | cut -c1-64)
+    got=$("$VHDTOOL" read "$f" 0 "$size" | t_sha256)
     t_eq "$name ($state): virtual disk hash as PROVENANCE.md" "$want" "$got"
     "$VHDTOOL" info "$f" >info.txt 2>&1
     if [ "$state" = dirty ]; then
         t_grep "$name: info reports the dirty log" "log: +dirty, replayed in memory" info.txt
-        t_eq "$name: reading did not change the file" "$before" "$(sha256sum <"$f")"
+        t_eq "$name: reading did not change the file" "$before" "$(t_sha256 <"$f")"
         "$VHDTOOL" check "$f" >chk.txt 2>&1 && t_fail "$name: check reports the dirty log" ||
             t_grep "$name: check reports the dirty log" "log is not empty" chk.txt
     else
@@ -218,7 +218,7 @@ for name in iotest-dirtylog-10G-4M.vhdx small_ntfs_test.vhdx; do
     t_check "$name: clean after repair" "$VHDTOOL" check "$f"
     want=$(printf '%s\n' "${REAL[@]}" | grep "^$name|" | cut -d'|' -f3)
     qemu-img convert -q -f vhdx -O raw "$f" repaired.raw
-    t_eq "$name: qemu-img reads the repaired file as PROVENANCE.md" "$want" "$(sha256sum <repaired.raw | cut -c1-64)"
+    t_eq "$name: qemu-img reads the repaired file as PROVENANCE.md" "$want" "$(t_sha256 <repaired.raw)"
     rm -f "$f" repaired.raw
 done
 # ovm-win: 500 GiB dirty; the replayed view in 1 MiB slices
@@ -230,7 +230,7 @@ for slice in "0|b668d621c9971d6b0d142f09a576f1de4dedac01288a5a5240eb7d71d8f52808
              "100G|30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58"; do
     IFS='|' read -r off want <<<"$slice"
     t_eq "sourcecode.vhdx (dirty, 500 GiB): 1 MiB at $off" "$want" \
-        "$("$VHDTOOL" read rw/sourcecode.vhdx "$off" 1M | sha256sum | cut -c1-64)"
+        "$("$VHDTOOL" read rw/sourcecode.vhdx "$off" 1M | t_sha256)"
 done
 rm -f rw/sourcecode.vhdx
 # the differencing image: its parent is not published; a stand-in empty 8 GiB
@@ -263,5 +263,5 @@ t_grep "differencing.avhdx: 32 PARTIALLY_PRESENT blocks" "32 PARTIALLY_PRESENT" 
 t_grep "differencing.avhdx: resolves the stand-in parent by relative_path" "1  dynamic .*Generation 1_49C4BAF3" di.txt
 t_eq "differencing.avhdx over an empty parent: libvhdi's whole-disk hash" \
     fc5c91bfd8f7ee388cf482dc7eb6cef64b39a7e1bd043516ee95887b839f2b78 \
-    "$("$VHDTOOL" read rw/differencing.avhdx 0 8G | sha256sum | cut -c1-64)"
+    "$("$VHDTOOL" read rw/differencing.avhdx 0 8G | t_sha256)"
 exit $T_FAILED

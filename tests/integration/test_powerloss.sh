@@ -104,7 +104,8 @@ for s in range(len(raw) // S):
     lba_field, pass_no = struct.unpack_from("<QQ", new)
     want = bytes(((s * 7 + pass_no + i) & 0xff) for i in range(32, S))
     if lba_field != s or new[16:32] != b"VHDBOOT-LOOPSECT" or new[32:] != want or pass_no < max(min_pass, 1):
-        bad.append("sector %d holds neither the old data nor a whole stamp" % s)
+        what = "zeros" if new == bytes(S) else "lba %d pass %d, head %s" % (lba_field, pass_no, new[:32].hex())
+        bad.append("sector %d holds neither the old data nor a whole stamp (%s)" % (s, what))
         continue
     stamped += 1
     passes.add(pass_no)

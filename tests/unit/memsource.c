@@ -76,19 +76,23 @@ static vb_status ms_write(void *ctx, uint64_t offset, const void *buf, size_t le
             store(ms, offset, buf, part);
         return VB_ERR_IO;
     }
-    vb_status st = store(ms, offset, buf, len);
-    if (st != VB_OK)
-        return st;
+    if (ms->drop_write < 0 || ms->writes != (unsigned long)ms->drop_write) {
+        vb_status st = store(ms, offset, buf, len);
+        if (st != VB_OK)
+            return st;
+    }
     log_io(ms, &ms->write_log, ms->writes, offset, len);
     ms->writes++;
     return VB_OK;
 }
 
-/* vb_source flush: only counted. */
+/* vb_source flush: counted, and where it fell among the writes logged. */
 static vb_status ms_flush(void *ctx)
 {
     memsource *ms = ctx;
     ms->flushes++;
+    if (ms->flush_logged < MEMSOURCE_FLUSH_LOG)
+        ms->flush_after[ms->flush_logged++] = ms->writes;
     return VB_OK;
 }
 
@@ -105,6 +109,7 @@ memsource *memsource_new(const void *data, size_t size)
         memcpy(ms->data, data, size);
     ms->size = size;
     ms->fail_after_writes = -1;
+    ms->drop_write = -1;
     ms->src.size = size;
     ms->src.ctx = ms;
     ms->src.read = ms_read;
@@ -143,6 +148,7 @@ void memsource_reset_counters(memsource *ms)
     ms->writes = 0;
     ms->failed_writes = 0;
     ms->flushes = 0;
+    ms->flush_logged = 0;
     ms->fail_after_writes = remaining < 0 ? (ms->fail_after_writes < 0 ? -1 : 0) : remaining;
 }
 

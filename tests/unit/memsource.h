@@ -5,7 +5,8 @@
  * Every read and write is counted and logged (offset, length) so tests can
  * prove coalescing and write ordering, and a knob makes writes fail after N
  * successful ones (0 = every write fails) to simulate a crash or prove that a
- * source is never written. */
+ * source is never written; another loses one chosen write without telling
+ * (a write reordered after later ones by a volatile cache, then lost). */
 #ifndef VB_TEST_MEMSOURCE_H
 #define VB_TEST_MEMSOURCE_H
 
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "format/source.h"
+
+#define MEMSOURCE_FLUSH_LOG 32
 
 typedef struct memsource_io {
     uint64_t offset;
@@ -31,6 +34,11 @@ typedef struct memsource {
     long fail_after_writes; /* -1: never fail; N: writes after the first N fail with VB_ERR_IO */
     size_t torn_bytes;       /* the first write refused by the knob still stores its first
                               * torn_bytes bytes (a torn write); then reset to 0 */
+    long drop_write;         /* -1: none; N: the write with index N (0-based, among the
+                              * successful ones) is acknowledged but not stored: a write
+                              * still in a volatile cache when the power went */
+    unsigned flush_after[MEMSOURCE_FLUSH_LOG]; /* writes count at each of the first flushes */
+    unsigned flush_logged;   /* entries of flush_after in use */
     memsource_io *read_log;  /* reads[i] = i-th read */
     memsource_io *write_log; /* writes[i] = i-th successful write */
     size_t log_cap;          /* capacity of each log (they grow together) */

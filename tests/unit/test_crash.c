@@ -4,7 +4,9 @@
  * block, one spanning two new blocks, an unaligned one into a new block) the
  * file stops accepting writes after N of them, for every N up to the count
  * the write needs (a simulated power loss), and also tears the N-th write
- * (its first sectors land, the rest not). The image is then reopened from
+ * (its first sectors land, the rest not), and also loses each write not yet
+ * followed by a flush at the cut while the later ones land (a disk or file
+ * cache may reorder writes between flushes). The image is then reopened from
  * the bytes left and must:
  *   - open, and pass vb_layer_check; the one accepted exception is the window
  *     where the new block already covers the old trailing footer but the
@@ -15,7 +17,8 @@
  *     check. Unreferenced space left by an interrupted allocation (a block
  *     written but not yet in the BAT) is slack that check does not report
  *     and the next allocation reuses;
- *   - read, in every sector, either the old or the new data;
+ *   - read, in every sector, either the old or the new data (the new data
+ *     when the write completed and nothing was lost);
  *   - accept the same write again and then read exactly the new data;
  *   - never have written the parent. */
 #include <stdarg.h>
@@ -183,6 +186,71 @@ static memsource *reopen_after_crash(fixture *fx, const uint8_t *bytes, size_t s
     return img;
 }
 
+/* One simulated power loss: the file takes `landed` writes, then refuses
+ * the rest; the first refused one stores its first `tear` bytes; the write
+ * with index `lost` (-1: none) is acknowledged but never stored. */
+typedef struct crash_t {
+    unsigned landed;
+    size_t tear;
+    long lost;
+} crash_t;
+
+/* Tells whether a flush came after at least `from` writes and at most
+ * `to` writes (the writes before it were then durable). */
+static bool flushed_between(const unsigned *flush_after, unsigned flushes, unsigned from, unsigned to)
+{
+    for (unsigned i = 0; i < flushes; i++)
+        if (flush_after[i] >= from && flush_after[i] <= to)
+            return true;
+    return false;
+}
+
+/* Runs the write of wc under crash c, reopens what is left and checks it
+ * (old or new data in every sector; the completed write reads back when
+ * nothing was lost; the same write then goes through and reads back). */
+static void crash_variant(fixture *fx, const write_case *wc, const uint8_t *data, const uint8_t *old,
+                          const uint8_t *want, const crash_t *c, const char *what)
+{
+    memsource *ms = memsource_new(fx->file, fx->file_size);
+    vb_layer *layer = open_layer(fx, &ms->src, VB_OPEN_WRITABLE);
+    memsource_reset_counters(ms);
+    memsource_fail_after_writes(ms, (long)c->landed);
+    ms->torn_bytes = c->tear;
+    ms->drop_write = c->lost;
+    vb_status st = vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len);
+    bool completed = ms->failed_writes == 0;
+    if (!completed && st == VB_OK)
+        fail_msg("%s: the write succeeded without all its file writes", what);
+    if (completed && st != VB_OK)
+        fail_msg("%s: the write failed", what);
+    vb_layer_close(layer);
+
+    memsource *img = reopen_after_crash(fx, ms->data, ms->size, what);
+    layer = open_layer(fx, &img->src, 0);
+    uint8_t *disk = read_disk(layer);
+    expect_old_or_new(disk, old, want, what);
+    if (completed && c->lost < 0 && memcmp(disk, want, DISK) != 0)
+        fail_msg("%s: the completed write does not read back", what);
+    vb_layer_close(layer);
+    free(disk);
+
+    /* after the reboot the same write goes through */
+    layer = open_layer(fx, &img->src, VB_OPEN_WRITABLE);
+    assert_int_equal(vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len), VB_OK);
+    vb_layer_close(layer);
+    layer = open_layer(fx, &img->src, 0);
+    disk = read_disk(layer);
+    if (memcmp(disk, want, DISK) != 0)
+        fail_msg("%s: rewriting after the crash does not give the new data", what);
+    problems found = { 0 };
+    if (vb_layer_check(layer, note_problem, &found) != VB_OK)
+        fail_msg("%s: check fails after rewriting (%u problems)", what, found.count);
+    vb_layer_close(layer);
+    free(disk);
+    memsource_free(img);
+    memsource_free(ms);
+}
+
 /* Runs one write case on one fixture: a full run to count the file writes,
  * then a cut (and a torn cut) at every step. */
 static void crash_case(enum vb_disk_type type, const write_case *wc)
@@ -205,56 +273,30 @@ static void crash_case(enum vb_disk_type type, const write_case *wc)
     memsource_io log[16];
     assert_true(steps >= 1 && steps <= 16);
     memcpy(log, ms->write_log, steps * sizeof(log[0]));
+    unsigned flush_after[MEMSOURCE_FLUSH_LOG], flushes = ms->flush_logged;
+    memcpy(flush_after, ms->flush_after, sizeof(flush_after));
     vb_layer_close(layer);
     memsource_free(ms);
 
     char what[160];
+    const char *kind = type == VB_DISK_DIFF ? "differencing" : "dynamic";
     for (unsigned n = 0; n <= steps; n++) {
-        for (int torn = 0; torn < 2; torn++) {
-            size_t tear = 0;
-            if (torn) {
-                if (n == steps || log[n].len <= VB_SECTOR)
-                    continue; /* sector writes are atomic: nothing to tear */
-                tear = (log[n].len / 2 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
-            }
-            snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes%s",
-                     type == VB_DISK_DIFF ? "differencing" : "dynamic", wc->name, n, steps,
-                     torn ? " (next one torn)" : "");
-            ms = memsource_new(fx.file, fx.file_size);
-            layer = open_layer(&fx, &ms->src, VB_OPEN_WRITABLE);
-            memsource_fail_after_writes(ms, (long)n);
-            ms->torn_bytes = tear;
-            vb_status st = vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len);
-            if (n < steps && st == VB_OK)
-                fail_msg("%s: the write succeeded without all its file writes", what);
-            if (n == steps && st != VB_OK)
-                fail_msg("%s: the write failed", what);
-            vb_layer_close(layer);
-
-            memsource *img = reopen_after_crash(&fx, ms->data, ms->size, what);
-            layer = open_layer(&fx, &img->src, 0);
-            uint8_t *disk = read_disk(layer);
-            expect_old_or_new(disk, old, want, what);
-            if (n == steps && memcmp(disk, want, DISK) != 0)
-                fail_msg("%s: the completed write does not read back", what);
-            vb_layer_close(layer);
-            free(disk);
-
-            /* after the reboot the same write goes through */
-            layer = open_layer(&fx, &img->src, VB_OPEN_WRITABLE);
-            assert_int_equal(vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len), VB_OK);
-            vb_layer_close(layer);
-            layer = open_layer(&fx, &img->src, 0);
-            disk = read_disk(layer);
-            if (memcmp(disk, want, DISK) != 0)
-                fail_msg("%s: rewriting after the crash does not give the new data", what);
-            problems found = { 0 };
-            if (vb_layer_check(layer, note_problem, &found) != VB_OK)
-                fail_msg("%s: check fails after rewriting (%u problems)", what, found.count);
-            vb_layer_close(layer);
-            free(disk);
-            memsource_free(img);
-            memsource_free(ms);
+        crash_t plain = { n, 0, -1 };
+        snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes", kind, wc->name, n, steps);
+        crash_variant(&fx, wc, data, old, want, &plain, what);
+        if (n < steps && log[n].len > VB_SECTOR) { /* sector writes are atomic: nothing to tear */
+            crash_t torn = { n, (log[n].len / 2 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR, -1 };
+            snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes (next one torn)", kind, wc->name, n,
+                     steps);
+            crash_variant(&fx, wc, data, old, want, &torn, what);
+        }
+        for (unsigned k = 0; k < n; k++) {
+            if (flushed_between(flush_after, flushes, k + 1, n))
+                continue; /* write k was durable before the cut */
+            crash_t lost = { n, 0, (long)k };
+            snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes, unflushed write %u lost", kind,
+                     wc->name, n, steps, k + 1);
+            crash_variant(&fx, wc, data, old, want, &lost, what);
         }
     }
     if (fx.parent) {
