@@ -2,7 +2,8 @@
  * VHDX against MS-VHDX, header and region-table selection, BAT states,
  * partially present blocks through a parent, log replay (in memory and on
  * disk, stale entries ignored), hostile structures (named errors), chains
- * (parent_linkage, mixing, cycles, depth) and crash-cut writes. */
+ * (parent_linkage, mixing, cycles, depth), which parents Windows finds by
+ * their locators, and crash-cut writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -617,6 +618,69 @@ static void test_chain(void **state)
     memsource_free(top);
 }
 
+/* Creates a differencing VHDX child of parent_ms with the given
+ * relative_path and absolute_win32_path. */
+static memsource *make_child_paths(memsource *parent_ms, const char *rel, const char *abs)
+{
+    vb_layer *pl = open_ok(parent_ms, 0);
+    vb_vhdx_info pinfo = *vb_layer_vhdx(pl);
+    vb_layer_close(pl);
+    memsource *ms = memsource_new(NULL, 0);
+    vb_vhdx_create_params p;
+    memset(&p, 0, sizeof(p));
+    p.type = VB_DISK_DIFF;
+    p.parent = &pinfo;
+    p.parent_relative = rel;
+    p.parent_absolute = abs;
+    p.block_size = MIB;
+    p.guids = guids_b;
+    vb_diag d = { 0 };
+    if (vb_vhdx_create(&ms->src, &p, &d) != VB_OK)
+        fail_msg("create child: %s", d.text);
+    return ms;
+}
+
+/* Windows' view of a VHDX chain: a parent reached by relative_path or
+ * absolute_win32_path is one Windows finds; one that only vhdboot's search
+ * (the last component beside the child) finds is not, until set-parent
+ * rewrites the locator. The message names the VHDX locator keys. */
+static void test_windows_finds_parent(void **state)
+{
+    (void)state;
+    memsource *base = make(VB_DISK_DYNAMIC, 4 * MIB, MIB, 512, guids_a);
+    struct { const char *rel, *abs; bool found; } cases[3] = {
+        { ".\\base.vhdx", "C:\\elsewhere\\gone.vhdx", true },
+        { "..\\gone\\x.vhdx", "E:\\vm\\base.vhdx", true },
+        { "..\\gone\\base.vhdx", "C:\\elsewhere\\base.vhdx", false },
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        memsource *child = make_child_paths(base, cases[i].rel, cases[i].abs);
+        struct volume v = { { "\\vm\\base.vhdx", "\\vm\\child.avhdx" }, { base, child }, 2 };
+        vb_chain *c;
+        vb_diag d = { 0 };
+        if (chain_open(&v, "\\vm\\child.avhdx", &c, &d) != VB_OK)
+            fail_msg("case %u: %s", i, d.text);
+        assert_string_equal(vb_chain_path(c, 1), "\\vm\\base.vhdx");
+        vb_layer *l = vb_chain_layer(c, 0);
+        if (vb_windows_finds_parent(l, vb_chain_path(c, 0), vb_chain_path(c, 1)) != cases[i].found)
+            fail_msg("case %u (%s, %s): Windows %s find the parent", i, cases[i].rel, cases[i].abs,
+                     cases[i].found ? "should" : "should not");
+        assert_string_equal(vb_windows_locator_names(l), "relative_path/volume_path/absolute_win32_path");
+        vb_chain_close(c);
+        if (!cases[i].found) {
+            /* what the warning tells the user to run: vhdtool set-parent */
+            uint8_t fw[16] = { 0xF1, 2, 3, 4, 5, 6, 0x47, 8, 0x89, 10, 11, 12, 13, 14, 15, 16 };
+            assert_int_equal(vb_vhdx_set_parent_paths(&child->src, "\\vm\\child.avhdx", ".\\base.vhdx",
+                                                      "C:\\vm\\base.vhdx", fw, &d), VB_OK);
+            assert_int_equal(chain_open(&v, "\\vm\\child.avhdx", &c, &d), VB_OK);
+            assert_true(vb_windows_finds_parent(vb_chain_layer(c, 0), vb_chain_path(c, 0), vb_chain_path(c, 1)));
+            vb_chain_close(c);
+        }
+        memsource_free(child);
+    }
+    memsource_free(base);
+}
+
 /* Crash cuts: a write into a new block of a dynamic VHDX and one into a
  * not-present block of a differencing VHDX stop after N file writes, for
  * every N; the file then opens and reads old or new data per sector, and
@@ -788,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_metadata_and_bat),
         cmocka_unit_test(test_log_replay),
         cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_windows_finds_parent),
         cmocka_unit_test(test_crash_cuts),
         cmocka_unit_test(test_crash_cuts_partial_and_locator),
     };
