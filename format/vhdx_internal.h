@@ -55,6 +55,12 @@ struct vb_vhdx {
     uint8_t new_guids[32];        /* file write, data write GUIDs to use on first write */
     bool have_new_guids;
     uint8_t *zero_block;          /* scratch for writes (vhdx_write.c), lazily allocated */
+    /* No parent and every payload block FULLY_PRESENT, back to back in the
+     * file from linear_base (a fixed VHDX, or a fully written dynamic one):
+     * virtual offset o is file offset linear_base + o, read in one step.
+     * Found at open; cleared when a BAT entry changes. */
+    bool linear;
+    uint64_t linear_base;
 };
 
 /* Known GUIDs (stored byte order). */

@@ -231,6 +231,76 @@ static void test_dynamic_write_read(void **state)
     memsource_free(ms);
 }
 
+/* Fills 4 MiB of a new dynamic VHDX (1 MiB blocks) block by block, in
+ * order, each block with its own byte (0x10 + block), and reopens it. */
+static memsource *make_filled(void)
+{
+    memsource *ms = make(VB_DISK_DYNAMIC, 4 * MIB, MIB, 512, guids_a);
+    vb_layer *l = open_ok(ms, VB_OPEN_WRITABLE);
+    uint8_t *buf = malloc(MIB);
+    for (unsigned b = 0; b < 4; b++) {
+        memset(buf, 0x10 + b, MIB);
+        assert_int_equal(vb_source_write(vb_layer_source(l), (uint64_t)b * MIB, buf, MIB), VB_OK);
+    }
+    vb_layer_close(l);
+    free(buf);
+    return ms;
+}
+
+/* Reads the whole 4 MiB disk and checks block b holds byte want[b]. */
+static void expect_blocks(memsource *ms, const int want[4])
+{
+    vb_layer *l = open_ok(ms, 0);
+    uint8_t *back = malloc(4 * MIB);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 0, back, 4 * MIB), VB_OK);
+    for (unsigned b = 0; b < 4; b++)
+        for (size_t k = 0; k < MIB; k++)
+            if (back[b * MIB + k] != want[b])
+                fail_msg("block %u byte %zu: 0x%02x, expected 0x%02x", b, k, back[b * MIB + k], want[b]);
+    /* an unaligned read across the middle blocks */
+    assert_int_equal(vb_source_read(vb_layer_source(l), 2 * MIB - 3, back, 6), VB_OK);
+    assert_int_equal(back[0], want[1]);
+    assert_int_equal(back[5], want[2]);
+    vb_layer_close(l);
+    free(back);
+}
+
+/* A file whose blocks are all present and back to back reads in one step
+ * (the fixed-VHD path); the same blocks in another order, or with one block
+ * ZERO, must still read through the BAT: blocks 1 and 2 swapped in the BAT
+ * read swapped, a ZERO block reads as zeros. */
+static void test_linear_layout(void **state)
+{
+    (void)state;
+    memsource *ms = make_filled();
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0x13 });
+    uint8_t e1[8], e2[8];
+    memcpy(e1, ms->data + BAT_AT + 8, 8);
+    memcpy(e2, ms->data + BAT_AT + 16, 8);
+    memcpy(ms->data + BAT_AT + 8, e2, 8);
+    memcpy(ms->data + BAT_AT + 16, e1, 8);
+    expect_blocks(ms, (const int[4]){ 0x10, 0x12, 0x11, 0x13 });
+    memcpy(ms->data + BAT_AT + 8, e1, 8);
+    memcpy(ms->data + BAT_AT + 16, e2, 8);
+    put_le64(ms->data + BAT_AT + 24, 2); /* block 3: ZERO */
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0 });
+    memsource_free(ms);
+    /* a fixed VHDX whose last block is partial: the tail reads back */
+    ms = make(VB_DISK_FIXED, 3 * MIB + 512 * 5, MIB, 512, guids_a);
+    vb_layer *l = open_ok(ms, VB_OPEN_WRITABLE);
+    uint8_t tail[512 * 5], back[512 * 5];
+    for (size_t k = 0; k < sizeof tail; k++)
+        tail[k] = (uint8_t)(k * 13 + 1);
+    assert_int_equal(vb_source_write(vb_layer_source(l), 3 * MIB, tail, sizeof tail), VB_OK);
+    vb_layer_close(l);
+    l = open_ok(ms, 0);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back), VB_OK);
+    assert_memory_equal(tail, back, sizeof tail);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back + 1), VB_ERR_OUT_OF_RANGE);
+    vb_layer_close(l);
+    memsource_free(ms);
+}
+
 /* The valid header with the higher sequence number is current; a damaged one
  * is skipped; both damaged is VB_ERR_VHDX_HEADER. */
 static void test_headers(void **state)
@@ -847,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_crc32c_vector),
         cmocka_unit_test(test_4k_fields),
         cmocka_unit_test(test_dynamic_write_read),
+        cmocka_unit_test(test_linear_layout),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_metadata_and_bat),
