@@ -243,8 +243,8 @@ static vb_status vhdx_read(void *ctx, uint64_t offset, void *buf, size_t len)
     read_run run = { RUN_NONE, 0, NULL, 0 };
     vb_status st = VB_OK;
     while (len > 0) {
-        uint64_t b = offset / i->block_size;
-        uint32_t in = (uint32_t)(offset % i->block_size);
+        uint64_t b = offset >> x->block_shift;
+        uint32_t in = (uint32_t)(offset & (i->block_size - 1));
         size_t piece = i->block_size - in;
         if (piece > len)
             piece = len;
