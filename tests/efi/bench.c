@@ -260,7 +260,8 @@ static UINT64 percentile(UINT64 *v, UINTN n)
 /* The (b) cases come in pairs, each VHD case followed by the same case made
  * as VHDX (files *.vhdx beside the *.vhd ones; the VHDX rows are left out
  * when \fixed.vhdx is not on the ESP), so both formats meet the same load
- * at neighbouring places in every round. */
+ * at neighbouring places in every round (swapping places every other round,
+ * reading the same random offsets). */
 enum { CASE_RAW, CASE_FAT_FIXED, CASE_X_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_X_FAT_DYNAMIC, CASE_FAT_CHAIN,
        CASE_X_FAT_CHAIN, CASE_NTFS_FIXED, CASE_X_NTFS_FIXED, CASE_NTFS_DYNAMIC, CASE_X_NTFS_DYNAMIC, CASE_NTFS_CHAIN,
        CASE_X_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
@@ -410,12 +411,25 @@ static bool timed_read(bench_case *c, UINT64 off, UINTN len, UINT8 *buf, UINT64 
     return st == EFI_SUCCESS;
 }
 
+/* Whether case c is one of the (b) VHD/VHDX twins. */
+static bool is_twin(unsigned c) { return c >= CASE_FAT_FIXED && c <= CASE_X_NTFS_CHAIN; }
+
+/* The case read at place c of a round: the twins swap places every other
+ * round, so that neither format always reads right after the other. */
+static unsigned place(unsigned c, unsigned round)
+{
+    if (round % 2 == 0 || !is_twin(c))
+        return c;
+    return (c - CASE_FAT_FIXED) % 2 ? c - 1 : c + 1;
+}
+
 /* Runs the rounds over the cases, interleaved request by request so that
  * every case meets the same host load. Sequentially each case reads the
  * whole disk (full 1 MiB requests), starting at its own offset and wrapping
  * around, so that no two cases read the same host bytes back to back (which
  * the host CPU's cache would make look faster); randomly each case reads its
- * own fixed-seed 4 KiB offsets. Then rates each case. */
+ * own fixed-seed 4 KiB offsets (twins the same offsets, of their own files).
+ * Then rates each case. */
 static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT8 *buf)
 {
     UINTN full = (UINTN)(size / SEQ_REQUEST), spread = full / count;
@@ -427,7 +441,8 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
     }
     for (unsigned round = 0; round < rounds; round++) {
         for (UINTN i = 0; i < full; i++)
-            for (unsigned c = 0; c < count; c++) {
+            for (unsigned p = 0; p < count; p++) {
+                unsigned c = place(p, round);
                 bench_case *k = &cases[c];
                 UINT64 before = k->counter ? k->counter->reads : 0;
                 UINT64 off = (UINT64)((i + c * spread) % full) * SEQ_REQUEST;
@@ -437,9 +452,10 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
                 k->seq_reads += (k->counter ? k->counter->reads : 0) - before;
             }
         for (unsigned c = 0; c < count; c++)
-            cases[c].rand_state = RAND_SEED + c;
+            cases[c].rand_state = RAND_SEED + (is_twin(c) ? c - (c - CASE_FAT_FIXED) % 2 : c);
         for (unsigned i = 0; i < rand_count; i++)
-            for (unsigned c = 0; c < count; c++) {
+            for (unsigned p = 0; p < count; p++) {
+                unsigned c = place(p, round);
                 bench_case *k = &cases[c];
                 UINT64 slots = k->t.size / RAND_REQUEST, r = next_random(&k->rand_state);
                 /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
