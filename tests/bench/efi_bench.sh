@@ -110,7 +110,12 @@ truncate -s $((2 * VOL_MIB + 2))M "$DISK"
 sgdisk -n 1:2048:+${VOL_MIB}M -t 1:ef00 -c 1:BENCHESP -n 2:0:0 -t 2:0700 -c 2:BENCHNTFS "$DISK" >/dev/null ||
     bench_fail "partition table"
 read -r P2_START P2_END < <(sgdisk -i 2 "$DISK" | awk '/First sector/ { f = $3 } /Last sector/ { l = $3 } END { print f, l }')
-mkfs.vfat -F 32 -n BENCHESP --offset 2048 "$DISK" $((VOL_MIB * 1024)) >/dev/null 2>&1 || bench_fail "mkfs.vfat"
+# mkfs.vfat sizes clusters by the whole image, not the volume: on a small
+# volume (the test's 4 MiB disks) that leaves FAT32 too few clusters, which
+# mtools then reads as no FAT32 at all; 512-byte clusters keep it valid.
+small=""
+[ "$VOL_MIB" -lt 512 ] && small="-s 1"
+mkfs.vfat -F 32 $small -n BENCHESP --offset 2048 "$DISK" $((VOL_MIB * 1024)) >/dev/null 2>&1 || bench_fail "mkfs.vfat"
 mmd -i "$DISK@@1M" ::/EFI ::/EFI/BOOT && mcopy -i "$DISK@@1M" "$APP" ::/EFI/BOOT/BOOTX64.EFI &&
     mcopy -i "$DISK@@1M" $(for x in $EXTS; do echo "$V"/*."$x"; done) ::/ &&
     printf "rounds %s\nrandom %s\nprofile %s\n" "${BENCH_ROUNDS:-3}" "${BENCH_RANDOM:-2048}" "${BENCH_PROFILE:-0}" | mcopy -i "$DISK@@1M" - ::/EFI/BOOT/bench.cfg || bench_fail "files on the ESP"
