@@ -257,12 +257,14 @@ static UINT64 percentile(UINT64 *v, UINTN n)
 
 /* ---- the cases ---- */
 
-/* The (b) cases come in pairs, each VHD case followed by the same case made
+/* With VHDX files, (a) is also read over the bytes of fixed.vhdx's data
+ * (another place on the same disk; not a reference, a control).
+ * The (b) cases come in pairs, each VHD case followed by the same case made
  * as VHDX (files *.vhdx beside the *.vhd ones; the VHDX rows are left out
  * when \fixed.vhdx is not on the ESP), so both formats meet the same load
  * at neighbouring places in every round (swapping places every other round,
  * reading the same random offsets). */
-enum { CASE_RAW, CASE_FAT_FIXED, CASE_X_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_X_FAT_DYNAMIC, CASE_FAT_CHAIN,
+enum { CASE_RAW, CASE_RAW_X, CASE_FAT_FIXED, CASE_X_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_X_FAT_DYNAMIC, CASE_FAT_CHAIN,
        CASE_X_FAT_CHAIN, CASE_NTFS_FIXED, CASE_X_NTFS_FIXED, CASE_NTFS_DYNAMIC, CASE_X_NTFS_DYNAMIC, CASE_NTFS_CHAIN,
        CASE_X_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
        /* profile rows: the layers under (b), fixed VHD on FAT, one by one; then (a) once more */
@@ -270,6 +272,7 @@ enum { CASE_RAW, CASE_FAT_FIXED, CASE_X_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_X_FAT_
        PROF_RAW_AGAIN, CASE_COUNT };
 static const char *const case_names[CASE_COUNT] = {
     "(a) raw disk BlockIO",
+    "(a) raw, over fixed.vhdx data",
     "(b) fixed VHD on FAT",
     "(b) fixed VHDX on FAT",
     "(b) dynamic VHD on FAT",
@@ -428,7 +431,8 @@ static unsigned place(unsigned c, unsigned round)
  * whole disk (full 1 MiB requests), starting at its own offset and wrapping
  * around, so that no two cases read the same host bytes back to back (which
  * the host CPU's cache would make look faster); randomly each case reads its
- * own fixed-seed 4 KiB offsets (twins the same offsets, of their own files).
+ * own fixed-seed 4 KiB offsets (twins, and (a) over either file, the same
+ * offsets, of their own bytes).
  * Then rates each case. */
 static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT8 *buf)
 {
@@ -452,7 +456,7 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
                 k->seq_reads += (k->counter ? k->counter->reads : 0) - before;
             }
         for (unsigned c = 0; c < count; c++)
-            cases[c].rand_state = RAND_SEED + (is_twin(c) ? c - (c - CASE_FAT_FIXED) % 2 : c);
+            cases[c].rand_state = RAND_SEED + (is_twin(c) ? c - (c - CASE_FAT_FIXED) % 2 : c == CASE_RAW_X ? CASE_RAW : c);
         for (unsigned i = 0; i < rand_count; i++)
             for (unsigned p = 0; p < count; p++) {
                 unsigned c = place(p, round);
@@ -624,6 +628,7 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
         cases[i].name = case_names[i];
     map = (vb_extent_map){ 0 };
     bool have_vhdx = efi_host_volume_lookup(fat, vhd_paths[1][0], &map, NULL) == VB_OK;
+    UINT64 x_file_size = map.file_size;
     vb_extent_map_free(&map);
     for (unsigned i = 0; i < 12; i++) {
         unsigned kind = i / 2 % 3, x = i % 2;
@@ -658,6 +663,10 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
             PERCENTILE, rounds);
     efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
     setup_raw(&cases[CASE_RAW], disk, fat, vhd_paths[0][0], skip, size);
+    if (have_vhdx && x_file_size > size) /* vhdtool puts a fixed VHDX's payload at the end */
+        setup_raw(&cases[CASE_RAW_X], disk, fat, vhd_paths[1][0], x_file_size - size, size);
+    else
+        cases[CASE_RAW_X].absent = true;
     setup_file(&cases[CASE_FILE], loaded->DeviceHandle, vhd_paths[0][0], skip, size);
     unsigned shown = profile ? CASE_COUNT : CASE_TABLE;
     if (profile)

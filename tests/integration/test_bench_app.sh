@@ -26,11 +26,12 @@ missing=""
 for name in '\(a\) raw disk BlockIO' '\(b\) fixed VHD on FAT' '\(b\) dynamic VHD on FAT' '\(b\) 3-layer chain on FAT' \
     '\(b\) fixed VHD on NTFS' '\(b\) dynamic VHD on NTFS' '\(b\) 3-layer chain on NTFS' '\(c\) fixed VHD as a FAT file' \
     '\(b\) fixed VHDX on FAT' '\(b\) dynamic VHDX on FAT' '\(b\) 3-layer VHDX chain on FAT' \
-    '\(b\) fixed VHDX on NTFS' '\(b\) dynamic VHDX on NTFS' '\(b\) 3-layer VHDX chain on NTFS'; do
+    '\(b\) fixed VHDX on NTFS' '\(b\) dynamic VHDX on NTFS' '\(b\) 3-layer VHDX chain on NTFS' \
+    '\(a\) raw, over fixed.vhdx data'; do
     grep -qE "^$name$row" "$OUT" || missing="$missing [$name]"
 done
-if [ -z "$missing" ]; then t_ok "bench app: all 14 cases have figures"; else
-    t_fail "bench app: all 14 cases have figures" "missing or malformed:$missing"
+if [ -z "$missing" ]; then t_ok "bench app: all 15 cases have figures"; else
+    t_fail "bench app: all 15 cases have figures" "missing or malformed:$missing"
     sed 's/^/#   /' "$OUT" | tail -n 20
 fi
 t_eq "bench app: the raw disk is its own reference (ratios 1.00)" 2 \
