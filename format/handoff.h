@@ -24,13 +24,16 @@
  *    16 16  GPT: disk GUID (all zero when unknown);
  *           MBR: disk signature (4 bytes), then 12 zero bytes
  *    32 16  GPT: partition GUID (non-zero); MBR: all zero
- *   virtual disk UUID, 16 bytes (the top layer's footer UUID, stored order)
+ *   virtual disk UUID, 16 bytes (the top layer's UUID, as below)
  *   then each layer, top to base:
  *     0  1  disk type: 2 fixed, 3 dynamic, 4 differencing (only the last is fixed/dynamic)
  *     1  1  flags: bit 0 = a volume identity follows (the layer lives on
  *           another volume than the host volume); other bits 0
  *     2  2  path length in bytes (1..1023)
- *     4 16  the layer's UUID (footer, stored order)
+ *     4 16  the layer's UUID (footer, stored order; a VHDX's DataWriteGuid
+ *           as the loader opened it, first three fields byte-swapped so
+ *           that the text below reads as the GUID is shown; a VHDX layer's
+ *           type is its disk type too: the record has no format field)
  *    20 48  volume identity (only with flag bit 0)
  *     .. n  path on its volume: UTF-8, '/' separated, starting with '/',
  *           no NUL, no control character, no "." or ".." component

@@ -15,6 +15,7 @@
  *   vhd_locator.c          parent locator decoding, lexical path resolution
  *   vhd_chain_candidates.c which parent files a differencing layer tries, in order
  *   vhd_chain.c            opening a file and its whole parent chain
+ *   win_locator.c          whether Windows' own VHD driver finds a parent by its locators
  *   vhd_create.c           creating fixed/dynamic/differencing images
  *   overlay.h, overlay.c   the volatile mode's RAM overlay over a block source
  *   source.h, source.c     the block source interface every layer implements
@@ -209,6 +210,14 @@ vb_status vb_path_resolve(const char *child_path, const char *rel, char *out, si
 /* Parent candidates in the order they should be tried (W2ru, W2ku, MacX,
  * header name's last component), de-duplicated. Returns the count. */
 unsigned vb_parent_candidates(const vb_layer *layer, const char *child_path, char out[][VB_PATH_MAX], unsigned max);
+/* Whether Windows' native VHD boot, which reads only the locators (W2ru and
+ * W2ku of a VHD; relative_path, volume_path and absolute_win32_path of a
+ * VHDX), would find parent_path as the parent of child (at child_path);
+ * false when only vhdboot's own fallback search finds it (win_locator.c). */
+bool vb_windows_finds_parent(const vb_layer *child, const char *child_path, const char *parent_path);
+/* The names of the locators Windows reads for child's format, for messages
+ * ("W2ru/W2ku" or "relative_path/volume_path/absolute_win32_path"). */
+const char *vb_windows_locator_names(const vb_layer *child);
 
 /* ---- Creation ---- */
 

@@ -49,12 +49,22 @@ struct vb_vhdx {
     uint64_t file_end;            /* size of the file (or the replayed view) */
     uint32_t sectors_per_block;
     uint32_t bitmap_bytes;        /* bytes of sector bitmap per payload block */
+    /* log2 of block_size and of chunk_ratio (both powers of two: blocks of
+     * 1 to 256 MiB, 512- or 4096-byte sectors), so that the per-request
+     * index arithmetic is shifts and masks */
+    unsigned block_shift, chunk_shift;
     vb_vhdx_bitmap_slot slots[VB_VHDX_BITMAP_SLOTS];
     uint32_t use_clock;
     bool guids_updated;           /* FileWriteGuid/DataWriteGuid renewed by this open */
     uint8_t new_guids[32];        /* file write, data write GUIDs to use on first write */
     bool have_new_guids;
     uint8_t *zero_block;          /* scratch for writes (vhdx_write.c), lazily allocated */
+    /* No parent and every payload block FULLY_PRESENT, back to back in the
+     * file from linear_base (a fixed VHDX, or a fully written dynamic one):
+     * virtual offset o is file offset linear_base + o, read in one step.
+     * Found at open; cleared when a BAT entry changes. */
+    bool linear;
+    uint64_t linear_base;
 };
 
 /* Known GUIDs (stored byte order). */
@@ -82,11 +92,11 @@ static inline uint64_t vb_vhdx_bat_get(const struct vb_vhdx *x, uint64_t i)
 /* BAT index of payload block b and of the sector bitmap of its chunk. */
 static inline uint64_t vb_vhdx_payload_index(const struct vb_vhdx *x, uint64_t b)
 {
-    return b + b / x->info.chunk_ratio;
+    return b + (b >> x->chunk_shift);
 }
 static inline uint64_t vb_vhdx_bitmap_index(const struct vb_vhdx *x, uint64_t b)
 {
-    return (b / x->info.chunk_ratio) * ((uint64_t)x->info.chunk_ratio + 1) + x->info.chunk_ratio;
+    return (b >> x->chunk_shift) * ((uint64_t)x->info.chunk_ratio + 1) + x->info.chunk_ratio;
 }
 
 /* vhdx_header.c: reads the file identifier, both headers (current one by

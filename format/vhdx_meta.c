@@ -153,6 +153,11 @@ static vb_status derive_geometry(struct vb_vhdx *x, const char *name, vb_diag *d
     x->sectors_per_block = i->block_size / i->logical_sector_size;
     x->bitmap_bytes = x->sectors_per_block / 8;
     i->chunk_ratio = (uint32_t)(((uint64_t)1 << 23) * i->logical_sector_size / i->block_size);
+    /* block size and sector size were checked to be powers of two, so is the ratio */
+    for (x->block_shift = 0; ((uint64_t)1 << x->block_shift) < i->block_size; x->block_shift++)
+        ;
+    for (x->chunk_shift = 0; ((uint64_t)1 << x->chunk_shift) < i->chunk_ratio; x->chunk_shift++)
+        ;
     i->data_blocks = (i->virtual_size + i->block_size - 1) / i->block_size;
     i->bitmap_blocks = (i->data_blocks + i->chunk_ratio - 1) / i->chunk_ratio;
     if (i->has_parent)

@@ -87,6 +87,7 @@ static vb_status set_bat(vb_layer *layer, uint64_t i, uint64_t entry)
         st = vb_source_flush(layer->file);
     if (st == VB_OK)
         vb_memcpy(x->bat + i * 8, raw, 8);
+    x->linear = false; /* the layout may no longer be one run */
     return st;
 }
 

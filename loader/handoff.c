@@ -73,6 +73,21 @@ static bool volume_identity(const efi_host_volume *vol, vb_handoff_volume *v)
     return false;
 }
 
+/* Copies a layer's identity into a record UUID, whose text is its bytes in
+ * stored order: a VHD's footer UUID as stored (as `vhdtool info` shows it);
+ * a VHDX's DataWriteGuid, stored in GUID order, with its first three fields
+ * byte-swapped, so that the record's text reads as `vhdtool info` and
+ * Windows show the GUID. */
+static void record_uuid(const vb_vhd_info *info, uint8_t out[16])
+{
+    vb_memcpy(out, info->uuid, 16);
+    if (info->format != VB_FORMAT_VHDX)
+        return;
+    static const uint8_t swap[8] = { 3, 2, 1, 0, 5, 4, 7, 6 };
+    for (unsigned i = 0; i < 8; i++)
+        out[i] = info->uuid[swap[i]];
+}
+
 /* The record's mode for a loader write mode (persistent-or-volatile is
  * resolved before the disk is published). */
 static uint8_t record_mode(enum vb_write_mode mode)
@@ -98,13 +113,13 @@ vb_status vb_handoff_publish(vb_chain *chain, const efi_host_opener *opener, efi
     }
     h->mode = record_mode(mode);
     h->size = size;
-    vb_memcpy(h->uuid, vb_layer_info(vb_chain_layer(chain, 0))->uuid, 16);
+    record_uuid(vb_layer_info(vb_chain_layer(chain, 0)), h->uuid);
     h->layer_count = vb_chain_depth(chain);
     for (unsigned i = 0; i < h->layer_count; i++) {
         vb_handoff_layer *l = &h->layers[i];
         const vb_vhd_info *info = vb_layer_info(vb_chain_layer(chain, i));
         l->type = (uint8_t)info->type;
-        vb_memcpy(l->uuid, info->uuid, 16);
+        record_uuid(info, l->uuid);
         size_t n = vb_strlcpy(l->path, vb_chain_path(chain, i), sizeof l->path);
         for (size_t k = 0; k < n; k++)
             if (l->path[k] == '\\')

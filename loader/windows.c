@@ -302,26 +302,17 @@ static vb_status collect_from_ntfs(vb_source *disk, struct collected *c, vb_diag
 
 /* ---- Windows' rules ---- */
 
-/* Warns about each parent Windows would not find by its own locators: the
- * path we opened is neither the W2ru nor the W2ku locator's. */
+/* Warns about each parent Windows would not find by its own locators (the
+ * path we opened is none of the ones they name), naming the fix. */
 static void warn_locators(vb_chain *chain)
 {
     for (unsigned i = 0; i + 1 < vb_chain_depth(chain); i++) {
         vb_layer *child = vb_chain_layer(chain, i);
         const char *child_path = vb_chain_path(chain, i), *parent_path = vb_chain_path(chain, i + 1);
-        bool by_locator = false;
-        for (unsigned k = 0; k < vb_layer_locator_count(child) && !by_locator; k++) {
-            const vb_locator *loc = vb_layer_locator(child, k);
-            char resolved[VB_PATH_MAX];
-            if (loc && (!vb_memcmp(loc->code, "W2ru", 4) || !vb_memcmp(loc->code, "W2ku", 4)) && loc->path[0] &&
-                vb_path_resolve(child_path, loc->path, resolved, sizeof resolved) == VB_OK &&
-                vb_ascii_caseeq(resolved, parent_path))
-                by_locator = true;
-        }
-        if (!by_locator)
+        if (!vb_windows_finds_parent(child, child_path, parent_path))
             efi_say("vhdboot: warning: %s: its parent %s was found by vhdboot's own search, not by the "
-                    "W2ru/W2ku locators Windows uses; fix them with: vhdtool set-parent %s %s\n",
-                    child_path, parent_path, child_path, parent_path);
+                    "%s locators Windows uses; fix them with: vhdtool set-parent %s %s\n",
+                    child_path, parent_path, vb_windows_locator_names(child), child_path, parent_path);
     }
 }
 

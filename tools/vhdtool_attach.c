@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "format/overlay.h"
+#include "format/vhdx.h"
 #include "tools/host_file.h"
 #include "tools/loop_attach.h"
 #include "tools/nbd_netlink.h"
@@ -41,13 +42,15 @@ static const char attach_usage[] =
     "usage: vhdtool attach [--persistent | --volatile[=MAX] | --read-only] [--device /dev/nbdN]\n"
     "                      [--nbd] [--foreground] FILE [PARENT...]\n"
     "\n"
-    "Exposes FILE (a VHD, with its whole parent chain) as a block device through\n"
+    "Exposes FILE (a VHD or VHDX, with its whole parent chain) as a block device through\n"
     "the kernel's NBD driver over a local socket pair, prints the device (e.g.\n"
     "/dev/nbd0) once it is ready and keeps serving it in the background until\n"
     "`vhdtool detach`. Parents are found through FILE's locators, or given in\n"
     "order (PARENT of FILE first, base last; their UUIDs are checked).\n"
     "A fixed VHD (persistent or read-only) becomes a loop device over its data\n"
-    "instead (/dev/loopN, no daemon): kernel-only, as fast as a raw file.\n"
+    "instead (/dev/loopN, no daemon): kernel-only, as fast as a raw file. A fixed\n"
+    "VHDX always goes through NBD (its data does not start at offset 0, and its\n"
+    "first write must renew the header's write GUIDs).\n"
     "\n"
     "options:\n"
     "  --persistent     writes go into FILE, the top layer (default); parents are never written\n"
@@ -110,7 +113,15 @@ static int open_disk(struct served *s, char **paths, unsigned count, enum attach
                                                      : "only the last layer may be fixed or dynamic");
         if (i > 0) {
             const vb_vhd_info *child = vb_layer_info(s->layers[i - 1]);
-            if (memcmp(child->parent_uuid, info->uuid, 16) != 0)
+            const vb_vhdx_info *cx = vb_layer_vhdx(s->layers[i - 1]);
+            if (child->format != info->format)
+                return vt_error("%s: a %s cannot be the parent of the %s %s (VHD and VHDX never mix in one chain)",
+                                paths[i], info->format == VB_FORMAT_VHDX ? "VHDX" : "VHD",
+                                child->format == VB_FORMAT_VHDX ? "VHDX" : "VHD", paths[i - 1]);
+            /* a VHDX child may name its parent by parent_linkage2 as well */
+            bool linked = memcmp(child->parent_uuid, info->uuid, 16) == 0 ||
+                          (cx && cx->parent.has_linkage2 && memcmp(cx->parent.linkage2, info->uuid, 16) == 0);
+            if (!linked)
                 return vt_error("%s: not the parent of %s (UUID differs from the one the child records)", paths[i],
                                 paths[i - 1]);
             if (child->disk_size != info->disk_size)
@@ -316,7 +327,9 @@ static int run_attach(int argc, char **argv)
     }
     if (!force_nbd && mode != MODE_VOLATILE && index < 0 && !s.explicit_chain && vb_chain_depth(s.disk.chain) == 1) {
         const vb_vhd_info *info = vb_layer_info(vb_chain_layer(s.disk.chain, 0));
-        if (info->type == VB_DISK_FIXED && !info->footer_from_copy && info->footer_offset >= info->disk_size) {
+        /* VHD only: a fixed VHDX's data sits behind its headers and tables */
+        if (info->format == VB_FORMAT_VHD && info->type == VB_DISK_FIXED && !info->footer_from_copy &&
+            info->footer_offset >= info->disk_size) {
             char dev[64], err[512];
             uint64_t size = info->disk_size;
             close_disk(&s);

@@ -10,7 +10,9 @@
 # with the ratio of each to (a). Then boots the loader itself (vhdboot.efi)
 # from the same disk a few times, with an entry for a 4 GiB dynamic VHD on
 # the NTFS partition, and prints its "vhdboot: ready in N ms" line (loader
-# start to StartImage) for each boot. Figures only, never a verdict.
+# start to StartImage) for each boot. With BENCH_FORMAT=vhdx the volumes
+# also hold the same disks as VHDX (\fixed.vhdx, ...) and (b) has a VHDX row
+# after each VHD row. Figures only, never a verdict.
 #
 # Environment: BENCH_MIB  virtual disk size in MiB (default 256)
 #              BENCH_ROUNDS  passes over all cases (default 3)
@@ -55,28 +57,32 @@ head -c $((MIB << 20)) /dev/urandom >"$W/disk.raw" || bench_fail "random data"
 # All files sit in the root folder of both volumes (ntfscp makes no folders).
 V=$W/vhds
 mkdir -p "$V"
-# BENCH_FORMAT=vhdx: the same files (same names: the loader tells the formats
-# apart by content) as VHDX: fixed and dynamic with 2 MiB blocks, and a chain
-# of .vhdx layers (tests/bench/efi_vhdx_bench.sh runs it so).
+"$VHDTOOL" convert "$W/disk.raw" "$V/fixed.vhd" -O fixed >/dev/null || bench_fail "fixed VHD"
+"$VHDTOOL" convert "$W/disk.raw" "$V/dynamic.vhd" -O dynamic >/dev/null || bench_fail "dynamic VHD"
+"$VHDTOOL" convert "$W/disk.raw" "$V/base.vhd" -O dynamic >/dev/null || bench_fail "chain base"
+# BENCH_FORMAT=vhdx (tests/bench/efi_vhdx_bench.sh): the same disks as VHDX
+# too, beside them (*.vhdx; fixed and dynamic with 2 MiB blocks, a chain of
+# .vhdx layers); the app then runs each VHD case and its VHDX twin in the
+# same rounds, one after the other.
+EXTS=vhd
 if [ "${BENCH_FORMAT:-vhd}" = vhdx ]; then
-    "$VHDTOOL" create fixed "$MIB"M "$V/fixed.vhd" --format vhdx --block-size 2M >/dev/null &&
-        "$VHDTOOL" write "$V/fixed.vhd" 0 --in "$W/disk.raw" >/dev/null || bench_fail "fixed VHDX"
-    "$VHDTOOL" convert "$W/disk.raw" "$V/dynamic.vhd" -O vhdx >/dev/null || bench_fail "dynamic VHDX"
-    "$VHDTOOL" convert "$W/disk.raw" "$V/base.vhd" -O vhdx >/dev/null || bench_fail "chain base"
-else
-    "$VHDTOOL" convert "$W/disk.raw" "$V/fixed.vhd" -O fixed >/dev/null || bench_fail "fixed VHD"
-    "$VHDTOOL" convert "$W/disk.raw" "$V/dynamic.vhd" -O dynamic >/dev/null || bench_fail "dynamic VHD"
-    "$VHDTOOL" convert "$W/disk.raw" "$V/base.vhd" -O dynamic >/dev/null || bench_fail "chain base"
+    EXTS="vhd vhdx"
+    "$VHDTOOL" create fixed "$MIB"M "$V/fixed.vhdx" --format vhdx --block-size 2M >/dev/null &&
+        "$VHDTOOL" write "$V/fixed.vhdx" 0 --in "$W/disk.raw" >/dev/null || bench_fail "fixed VHDX"
+    "$VHDTOOL" convert "$W/disk.raw" "$V/dynamic.vhdx" -O vhdx >/dev/null || bench_fail "dynamic VHDX"
+    "$VHDTOOL" convert "$W/disk.raw" "$V/base.vhdx" -O vhdx >/dev/null || bench_fail "VHDX chain base"
 fi
 # middle and top each rewrite two eighths of the disk with new random data,
 # so a sequential read meets all three layers in turn. Each child is made
 # after its parent's writes (a VHDX parent's DataWriteGuid changes on write).
 eighth=$((MIB << 17))
 head -c $eighth /dev/urandom >"$W/piece"
-"$VHDTOOL" create diff --parent "$V/base.vhd" "$V/middle.vhd" >/dev/null || bench_fail "chain middle"
-for i in 1 5; do "$VHDTOOL" write "$V/middle.vhd" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "middle layer"; done
-"$VHDTOOL" create diff --parent "$V/middle.vhd" "$V/top.vhd" >/dev/null || bench_fail "chain top"
-for i in 3 7; do "$VHDTOOL" write "$V/top.vhd" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "top layer"; done
+for x in $EXTS; do
+    "$VHDTOOL" create diff --parent "$V/base.$x" "$V/middle.$x" >/dev/null || bench_fail "chain middle ($x)"
+    for i in 1 5; do "$VHDTOOL" write "$V/middle.$x" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "middle layer ($x)"; done
+    "$VHDTOOL" create diff --parent "$V/middle.$x" "$V/top.$x" >/dev/null || bench_fail "chain top ($x)"
+    for i in 3 7; do "$VHDTOOL" write "$V/top.$x" $((i * eighth)) --in "$W/piece" >/dev/null || bench_fail "top layer ($x)"; done
+done
 rm -f "$W/piece" "$W/disk.raw"
 
 # The loader's boot: a 4 GiB dynamic VHD holding a GPT disk whose ESP has the
@@ -104,15 +110,22 @@ truncate -s $((2 * VOL_MIB + 2))M "$DISK"
 sgdisk -n 1:2048:+${VOL_MIB}M -t 1:ef00 -c 1:BENCHESP -n 2:0:0 -t 2:0700 -c 2:BENCHNTFS "$DISK" >/dev/null ||
     bench_fail "partition table"
 read -r P2_START P2_END < <(sgdisk -i 2 "$DISK" | awk '/First sector/ { f = $3 } /Last sector/ { l = $3 } END { print f, l }')
-mkfs.vfat -F 32 -n BENCHESP --offset 2048 "$DISK" $((VOL_MIB * 1024)) >/dev/null 2>&1 || bench_fail "mkfs.vfat"
+# mkfs.vfat sizes clusters by the whole image, not the volume: on a small
+# volume (the test's 4 MiB disks) that leaves FAT32 too few clusters, which
+# mtools then reads as no FAT32 at all; 512-byte clusters keep it valid.
+small=""
+[ "$VOL_MIB" -lt 512 ] && small="-s 1"
+mkfs.vfat -F 32 $small -n BENCHESP --offset 2048 "$DISK" $((VOL_MIB * 1024)) >/dev/null 2>&1 || bench_fail "mkfs.vfat"
 mmd -i "$DISK@@1M" ::/EFI ::/EFI/BOOT && mcopy -i "$DISK@@1M" "$APP" ::/EFI/BOOT/BOOTX64.EFI &&
-    mcopy -i "$DISK@@1M" "$V"/*.vhd ::/ &&
+    mcopy -i "$DISK@@1M" $(for x in $EXTS; do echo "$V"/*."$x"; done) ::/ &&
     printf "rounds %s\nrandom %s\nprofile %s\n" "${BENCH_ROUNDS:-3}" "${BENCH_RANDOM:-2048}" "${BENCH_PROFILE:-0}" | mcopy -i "$DISK@@1M" - ::/EFI/BOOT/bench.cfg || bench_fail "files on the ESP"
 truncate -s $(((P2_END - P2_START + 1) * 512)) "$NTFS"
 mkntfs -F -Q -q -L VBBENCH -p "$P2_START" -H 255 -S 63 "$NTFS" >/dev/null 2>&1 || bench_fail "mkntfs"
 ntfs_put() { ntfscp -q "$NTFS" "$1" "$2" >/dev/null 2>&1; }
-for f in fixed dynamic base middle top; do
-    ntfs_put "$V/$f.vhd" "/$f.vhd" || bench_fail "ntfscp $f.vhd"
+for x in $EXTS; do
+    for f in fixed dynamic base middle top; do
+        ntfs_put "$V/$f.$x" "/$f.$x" || bench_fail "ntfscp $f.$x"
+    done
 done
 ntfs_put "$W/big.vhd" "/big.vhd" || bench_fail "ntfscp big.vhd"
 rm -f "$W/big.vhd"

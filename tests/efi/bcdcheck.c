@@ -8,8 +8,9 @@
  *     \Windows;
  *   - the host partition the VHD device names (GPT disk + partition GUIDs, or
  *     MBR signature + byte offset) is exactly one of the firmware's
- *     partitions, and the path on it is a VHD file (read with the project's
- *     NTFS/FAT reader: "conectix" in its footer);
+ *     partitions, and the path on it is a VHD or VHDX file (read with the
+ *     project's NTFS/FAT reader: "conectix" in its footer, or the VHDX file
+ *     identifier "vhdxfile" at its start);
  *   - the resources copied next to it are there (Fonts\wgl4_boot.ttf,
  *     en-US\bootmgfw.efi.mui), when the VHD had them.
  * Prints "BCDCHECK: PASS ..." or "BCDCHECK: FAIL <reason>" and powers off. */
@@ -72,7 +73,7 @@ static const char *check_device(const vb_bcd_device *dev, uint32_t locate, const
 }
 
 /* Finds the partition named by id among the firmware's partitions and checks
- * that path on it is a VHD. Returns a failure text or NULL; *fs_name set. */
+ * that path on it is a VHD or VHDX. Returns a failure text or NULL; *fs_name set. */
 static const char *check_host(const vb_disk_id *id, const char *path, const char **fs_name)
 {
     static char why[300];
@@ -108,10 +109,12 @@ static const char *check_host(const vb_disk_id *id, const char *path, const char
             vb_format(why, sizeof why, "%s not found on the host partition: %s", path, d.text);
             fail = why;
         } else {
-            uint8_t footer[512];
-            if (file.size < 512 || vb_source_read(&file, file.size - 512, footer, 512) != VB_OK ||
-                vb_memcmp(footer, "conectix", 8) != 0) {
-                vb_format(why, sizeof why, "%s on the host partition is not a VHD", path);
+            uint8_t footer[512], ident[8];
+            bool vhd = file.size >= 512 && vb_source_read(&file, file.size - 512, footer, 512) == VB_OK &&
+                       vb_memcmp(footer, "conectix", 8) == 0;
+            bool vhdx = file.size >= 8 && vb_source_read(&file, 0, ident, 8) == VB_OK && vb_memcmp(ident, "vhdxfile", 8) == 0;
+            if (!vhd && !vhdx) {
+                vb_format(why, sizeof why, "%s on the host partition is neither a VHD nor a VHDX", path);
                 fail = why;
             }
             vb_source_close(&file);

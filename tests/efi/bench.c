@@ -3,9 +3,13 @@
  * \fixed.vhd, \dynamic.vhd and the chain \top.vhd (-> \middle.vhd ->
  * \base.vhd), all of the same disk size.
  *
+ * When the volumes also hold \fixed.vhdx, \dynamic.vhdx and \top.vhdx (->
+ * \middle.vhdx -> \base.vhdx), each (b) case below is followed by the same
+ * case through the VHDX, in the same rounds.
+ *
  * Measures sequential reads (1 MiB requests over the whole virtual disk) and
  * random reads (4 KiB requests at fixed-seed offsets) through:
- *   (a) the raw host disk BlockIO, over the bytes that hold fixed.vhd on FAT;
+ *   (a) the raw host disk BlockIO, over the bytes that hold fixed.vhd's data on FAT;
  *   (b) vhdboot's virtual disk (efi/efi_vdisk.c over the format/ chain over the
  *       fs/ extent map of each file), read through the installed BlockIO;
  *   (c) fixed.vhd read as a file through the firmware's FAT driver.
@@ -253,19 +257,34 @@ static UINT64 percentile(UINT64 *v, UINTN n)
 
 /* ---- the cases ---- */
 
-enum { CASE_RAW, CASE_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_FAT_CHAIN, CASE_NTFS_FIXED, CASE_NTFS_DYNAMIC,
-       CASE_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
+/* With VHDX files, (a) is also read over the bytes of fixed.vhdx's data
+ * (another place on the same disk; not a reference, a control).
+ * The (b) cases come in pairs, each VHD case followed by the same case made
+ * as VHDX (files *.vhdx beside the *.vhd ones; the VHDX rows are left out
+ * when \fixed.vhdx is not on the ESP), so both formats meet the same load
+ * at neighbouring places in every round (swapping places every other round,
+ * reading the same random offsets). */
+enum { CASE_RAW, CASE_RAW_X, CASE_FAT_FIXED, CASE_X_FAT_FIXED, CASE_FAT_DYNAMIC, CASE_X_FAT_DYNAMIC, CASE_FAT_CHAIN,
+       CASE_X_FAT_CHAIN, CASE_NTFS_FIXED, CASE_X_NTFS_FIXED, CASE_NTFS_DYNAMIC, CASE_X_NTFS_DYNAMIC, CASE_NTFS_CHAIN,
+       CASE_X_NTFS_CHAIN, CASE_FILE, CASE_TABLE,
        /* profile rows: the layers under (b), fixed VHD on FAT, one by one; then (a) once more */
        PROF_PART_BLOCKIO = CASE_TABLE, PROF_PART_DISKIO, PROF_PARTITION, PROF_EXTENTS, PROF_LAYER, PROF_CHAIN,
        PROF_RAW_AGAIN, CASE_COUNT };
 static const char *const case_names[CASE_COUNT] = {
     "(a) raw disk BlockIO",
+    "(a) raw, over fixed.vhdx data",
     "(b) fixed VHD on FAT",
+    "(b) fixed VHDX on FAT",
     "(b) dynamic VHD on FAT",
+    "(b) dynamic VHDX on FAT",
     "(b) 3-layer chain on FAT",
+    "(b) 3-layer VHDX chain on FAT",
     "(b) fixed VHD on NTFS",
+    "(b) fixed VHDX on NTFS",
     "(b) dynamic VHD on NTFS",
+    "(b) dynamic VHDX on NTFS",
     "(b) 3-layer chain on NTFS",
+    "(b) 3-layer VHDX chain on NTFS",
     "(c) fixed VHD as a FAT file",
     "(p) (a) via partition BlockIO",
     "(p) (a) via partition DiskIO",
@@ -275,12 +294,15 @@ static const char *const case_names[CASE_COUNT] = {
     "(p) FAT chain layers, no BlockIO",
     "(p) (a) again, last in each round",
 };
-static const char *const vhd_paths[3] = { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" };
+/* [format][kind]: VHD, VHDX; fixed, dynamic, the chain's top */
+static const char *const vhd_paths[2][3] = { { "\\fixed.vhd", "\\dynamic.vhd", "\\top.vhd" },
+                                             { "\\fixed.vhdx", "\\dynamic.vhdx", "\\top.vhdx" } };
 
 typedef struct bench_case {
     const char *name;
     target t;
     const char *error;          /* set when the case could not be run */
+    bool absent;                /* not run and not shown (VHDX rows without VHDX files) */
     /* (b) only */
     efi_host_volume *vol;
     struct read_counter *counter;
@@ -327,28 +349,32 @@ static void setup_vdisk(bench_case *c, efi_host_volume *vol, struct read_counter
     }
 }
 
-/* (c): aims the case at path's first size bytes read through the firmware's FAT driver. */
-static void setup_file(bench_case *c, EFI_HANDLE esp, const char *path, UINT64 size)
+/* (c): aims the case at size bytes of path from byte skip on (its data), read through the firmware's FAT driver. */
+static void setup_file(bench_case *c, EFI_HANDLE esp, const char *path, UINT64 skip, UINT64 size)
 {
     CHAR16 wide[VB_PATH_MAX];
     c->t.read = file_read;
+    c->t.base = skip;
     c->t.size = size;
     if (efi_volume_open_root(esp, &c->root, NULL) != VB_OK || efi_utf8_to_char16(path, wide, VB_PATH_MAX) != VB_OK ||
         c->root->Open(c->root, &c->t.file, wide, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
         c->error = "cannot open the file";
 }
 
-/* (a): aims the case at the disk bytes that hold path on vol (from its first
- * extent on; from the disk's start when that would run past the end). */
-static void setup_raw(bench_case *c, EFI_BLOCK_IO *disk, efi_host_volume *vol, const char *path, UINT64 size)
+/* (a): aims the case at the disk bytes that hold path's data on vol: skip
+ * bytes into its first extent (a VHD's data starts the file, a fixed VHDX's
+ * follows its headers and tables); from the disk's start when that would run
+ * past the end. */
+static void setup_raw(bench_case *c, EFI_BLOCK_IO *disk, efi_host_volume *vol, const char *path, UINT64 skip,
+                      UINT64 size)
 {
     vb_extent_map map = { 0 };
     UINT64 disk_bytes = (disk->Media->LastBlock + 1) * disk->Media->BlockSize;
     c->t.read = block_read;
     c->t.bio = disk;
     c->t.size = size;
-    if (efi_host_volume_lookup(vol, path, &map, NULL) == VB_OK && map.count)
-        c->t.base = partition_start(vol->device_path, disk->Media->BlockSize) + map.extents[0].disk_offset;
+    if (efi_host_volume_lookup(vol, path, &map, NULL) == VB_OK && map.count && map.extents[0].length > skip)
+        c->t.base = partition_start(vol->device_path, disk->Media->BlockSize) + map.extents[0].disk_offset + skip;
     vb_extent_map_free(&map);
     c->t.base -= c->t.base % disk->Media->BlockSize;
     if (c->t.base > disk_bytes || size > disk_bytes - c->t.base)
@@ -388,12 +414,26 @@ static bool timed_read(bench_case *c, UINT64 off, UINTN len, UINT8 *buf, UINT64 
     return st == EFI_SUCCESS;
 }
 
+/* Whether case c is one of the (b) VHD/VHDX twins. */
+static bool is_twin(unsigned c) { return c >= CASE_FAT_FIXED && c <= CASE_X_NTFS_CHAIN; }
+
+/* The case read at place c of a round: the twins swap places every other
+ * round, so that neither format always reads right after the other. */
+static unsigned place(unsigned c, unsigned round)
+{
+    if (round % 2 == 0 || !is_twin(c))
+        return c;
+    return (c - CASE_FAT_FIXED) % 2 ? c - 1 : c + 1;
+}
+
 /* Runs the rounds over the cases, interleaved request by request so that
  * every case meets the same host load. Sequentially each case reads the
  * whole disk (full 1 MiB requests), starting at its own offset and wrapping
  * around, so that no two cases read the same host bytes back to back (which
  * the host CPU's cache would make look faster); randomly each case reads its
- * own fixed-seed 4 KiB offsets. Then rates each case. */
+ * own fixed-seed 4 KiB offsets (twins, and (a) over either file, the same
+ * offsets, of their own bytes).
+ * Then rates each case. */
 static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT8 *buf)
 {
     UINTN full = (UINTN)(size / SEQ_REQUEST), spread = full / count;
@@ -405,23 +445,25 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
     }
     for (unsigned round = 0; round < rounds; round++) {
         for (UINTN i = 0; i < full; i++)
-            for (unsigned c = 0; c < count; c++) {
+            for (unsigned p = 0; p < count; p++) {
+                unsigned c = place(p, round);
                 bench_case *k = &cases[c];
                 UINT64 before = k->counter ? k->counter->reads : 0;
                 UINT64 off = (UINT64)((i + c * spread) % full) * SEQ_REQUEST;
-                if (k->error || !timed_read(k, off, SEQ_REQUEST, buf, k->seq_times, &k->seq_n))
+                if (k->absent || k->error || !timed_read(k, off, SEQ_REQUEST, buf, k->seq_times, &k->seq_n))
                     continue;
                 k->seq_requests++;
                 k->seq_reads += (k->counter ? k->counter->reads : 0) - before;
             }
         for (unsigned c = 0; c < count; c++)
-            cases[c].rand_state = RAND_SEED + c;
+            cases[c].rand_state = RAND_SEED + (is_twin(c) ? c - (c - CASE_FAT_FIXED) % 2 : c == CASE_RAW_X ? CASE_RAW : c);
         for (unsigned i = 0; i < rand_count; i++)
-            for (unsigned c = 0; c < count; c++) {
+            for (unsigned p = 0; p < count; p++) {
+                unsigned c = place(p, round);
                 bench_case *k = &cases[c];
                 UINT64 slots = k->t.size / RAND_REQUEST, r = next_random(&k->rand_state);
                 /* a file read seeks by walking its FAT chain: a few hundred requests tell enough */
-                if (k->error || !slots || (k->t.file && i >= FILE_RAND_MAX))
+                if (k->absent || k->error || !slots || (k->t.file && i >= FILE_RAND_MAX))
                     continue;
                 UINT64 before = k->counter ? k->counter->reads : 0;
                 if (!timed_read(k, r % slots * RAND_REQUEST, RAND_REQUEST, buf, k->rand_times, &k->rand_n))
@@ -432,6 +474,11 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
     }
     for (unsigned c = 0; c < count; c++) {
         bench_case *k = &cases[c];
+        if (k->absent) {
+            vb_free(k->seq_times);
+            vb_free(k->rand_times);
+            continue;
+        }
         if (!k->error && k->seq_n && k->rand_n) {
             k->seq = rate(SEQ_REQUEST, percentile(k->seq_times, k->seq_n));
             k->rand = rate(RAND_REQUEST, percentile(k->rand_times, k->rand_n));
@@ -450,7 +497,7 @@ static void run_interleaved(bench_case *cases, unsigned count, UINT64 size, UINT
  * chain as core sources without the BlockIO adapter; and (a) again, read
  * last in each round, which shows how far two identical cases differ only
  * by their place in the round. Case (b) must be set up. */
-static void setup_profile(bench_case *cases, efi_host_volume *fat, struct read_counter *counter)
+static void setup_profile(bench_case *cases, efi_host_volume *fat, struct read_counter *counter, UINT64 skip)
 {
     bench_case *part = &cases[PROF_PARTITION], *ext = &cases[PROF_EXTENTS], *dio = &cases[PROF_PART_DISKIO];
     EFI_BLOCK_IO *disk = cases[CASE_RAW].t.bio;
@@ -466,8 +513,8 @@ static void setup_profile(bench_case *cases, efi_host_volume *fat, struct read_c
     if (BS->HandleProtocol(fat->handle, &DiskIoProtocol, (void **)&dio->t.dio) != EFI_SUCCESS || !pb->t.bio)
         dio->error = "no DiskIO on the ESP";
     cases[PROF_RAW_AGAIN].t = cases[CASE_RAW].t;
-    ext->t = (target){ .read = source_read, .src = &ext->file_src, .size = cases[CASE_RAW].t.size };
-    if (efi_host_volume_open_file(fat, vhd_paths[0], false, &ext->file_src, NULL) == VB_OK)
+    ext->t = (target){ .read = source_read, .src = &ext->file_src, .base = skip, .size = cases[CASE_RAW].t.size };
+    if (efi_host_volume_open_file(fat, vhd_paths[0][0], false, &ext->file_src, NULL) == VB_OK)
         ext->own_src = true;
     else
         ext->error = "cannot open the file";
@@ -566,41 +613,72 @@ static bool run_all(EFI_LOADED_IMAGE *loaded, UINT8 *buf)
         efi_host_volumes_release();
         return false;
     }
-    if (efi_host_volume_lookup(fat, vhd_paths[0], &map, NULL) != VB_OK || map.file_size < 512 + SEQ_REQUEST) {
-        efi_say("BENCH: error: no usable %s on the ESP\n", vhd_paths[0]);
+    if (efi_host_volume_lookup(fat, vhd_paths[0][0], &map, NULL) != VB_OK || map.file_size < 512 + SEQ_REQUEST) {
+        efi_say("BENCH: error: no usable %s on the ESP\n", vhd_paths[0][0]);
         vb_extent_map_free(&map);
         efi_host_volumes_release();
         return false;
     }
-    UINT64 size = map.file_size - 512; /* a fixed VHD: the disk, then the footer */
-    efi_say("BENCH: host volumes: %s", efi_host_volume_name(fat)); /* the name is a static buffer */
-    efi_say(", %s; fixed.vhd on FAT in %llu extent(s)\n", efi_host_volume_name(ntfs), (unsigned long long)map.count);
+    UINT64 file_size = map.file_size, extents = map.count;
     vb_extent_map_free(&map);
-    efi_say("BENCH: disk size %llu MiB; sequential %u KiB requests; random %u x %u KiB (at most %u for (c); seed %llx)\n",
-            (unsigned long long)(size >> 20), SEQ_REQUEST / 1024, rand_count, RAND_REQUEST / 1024, FILE_RAND_MAX,
-            (unsigned long long)RAND_SEED);
-    efi_say("BENCH: MB/s of the request at the %uth percentile of times, over %u rounds interleaved request by request\n",
-            PERCENTILE, rounds);
-    efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
 
     counter_attach(fat, &fat_reads);
     counter_attach(ntfs, &ntfs_reads);
     for (unsigned i = 0; i < CASE_COUNT; i++)
         cases[i].name = case_names[i];
-    setup_raw(&cases[CASE_RAW], disk, fat, vhd_paths[0], size);
-    for (unsigned i = 0; i < 6; i++)
-        setup_vdisk(&cases[CASE_FAT_FIXED + i], i < 3 ? fat : ntfs, i < 3 ? &fat_reads : &ntfs_reads, vhd_paths[i % 3]);
-    setup_file(&cases[CASE_FILE], loaded->DeviceHandle, vhd_paths[0], size);
+    map = (vb_extent_map){ 0 };
+    bool have_vhdx = efi_host_volume_lookup(fat, vhd_paths[1][0], &map, NULL) == VB_OK;
+    UINT64 x_file_size = map.file_size;
+    vb_extent_map_free(&map);
+    for (unsigned i = 0; i < 12; i++) {
+        unsigned kind = i / 2 % 3, x = i % 2;
+        bench_case *c = &cases[CASE_FAT_FIXED + i];
+        if (x && !have_vhdx)
+            c->absent = true;
+        else
+            setup_vdisk(c, i < 6 ? fat : ntfs, i < 6 ? &fat_reads : &ntfs_reads, vhd_paths[x][kind]);
+    }
+    /* The disk size is the fixed image's virtual size; (a) and (c) read as
+     * many bytes of its data: a VHD's from the file's start (the footer
+     * follows), a fixed VHDX's from behind its headers and tables (vhdtool
+     * puts the payload at the end of the file). */
+    UINT64 size = file_size - 512, skip = 0;
+    const char *format = "VHD";
+    if (cases[CASE_FAT_FIXED].chain) {
+        const vb_vhd_info *info = vb_layer_info(vb_chain_layer(cases[CASE_FAT_FIXED].chain, 0));
+        size = info->disk_size;
+        if (info->format == VB_FORMAT_VHDX) {
+            format = "VHDX";
+            skip = file_size > size ? file_size - size : 0;
+        }
+    }
+    efi_say("BENCH: host volumes: %s", efi_host_volume_name(fat)); /* the name is a static buffer */
+    efi_say(", %s; fixed.vhd (%s) on FAT in %llu extent(s)\n", efi_host_volume_name(ntfs), format,
+            (unsigned long long)extents);
+    efi_say("BENCH: disk size %llu MiB (data at byte %llu of the fixed file); sequential %u KiB requests; "
+            "random %u x %u KiB (at most %u for (c); seed %llx)\n",
+            (unsigned long long)(size >> 20), (unsigned long long)skip, SEQ_REQUEST / 1024, rand_count,
+            RAND_REQUEST / 1024, FILE_RAND_MAX, (unsigned long long)RAND_SEED);
+    efi_say("BENCH: MB/s of the request at the %uth percentile of times, over %u rounds interleaved request by request\n",
+            PERCENTILE, rounds);
+    efi_say("BENCH: timer %llu MHz (TSC against Stall)\n", (unsigned long long)(tsc_per_second / 1000000));
+    setup_raw(&cases[CASE_RAW], disk, fat, vhd_paths[0][0], skip, size);
+    if (have_vhdx && x_file_size > size) /* vhdtool puts a fixed VHDX's payload at the end */
+        setup_raw(&cases[CASE_RAW_X], disk, fat, vhd_paths[1][0], x_file_size - size, size);
+    else
+        cases[CASE_RAW_X].absent = true;
+    setup_file(&cases[CASE_FILE], loaded->DeviceHandle, vhd_paths[0][0], skip, size);
     unsigned shown = profile ? CASE_COUNT : CASE_TABLE;
     if (profile)
-        setup_profile(cases, fat, &fat_reads);
+        setup_profile(cases, fat, &fat_reads, skip);
 
     run_interleaved(cases, shown, size, buf);
 
     efi_say("BENCH: %s %s %s %s %s %s %s\n", pad("case", 34, false, label), " seq MB/s", " ratio", "rand MB/s",
             " ratio", " io/seq", "io/rand");
     for (unsigned i = 0; i < shown; i++)
-        print_row(&cases[i], &cases[CASE_RAW]);
+        if (!cases[i].absent)
+            print_row(&cases[i], &cases[CASE_RAW]);
 
     bool released = true;
     for (unsigned i = 0; i < CASE_COUNT; i++)

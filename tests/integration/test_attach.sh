@@ -13,6 +13,10 @@
 #               detach; the daemon's argv[0] starts with '@'
 #   explicit:   attach --read-only TOP MID BASE reads the same as the
 #               locator-resolved chain
+#   VHDX:       a fixed VHDX (served through NBD: its data is not at
+#               offset 0, so never a loop device), a dynamic one and a
+#               3-layer differencing chain read as the host flattens them;
+#               persistent writes into the fixed VHDX and the chain's top
 #   Windows:    ../shared/data/vhd-samples/fat-differential.vhd (made by
 #               Windows 10; its parent is not published, so one is made here
 #               with the UUID the child records): the device reads the
@@ -21,7 +25,8 @@
 # host checks: the guest's read-only sha256 is the host-flattened chain's,
 # after the persistent write the top layer holds the pattern, the parents
 # are byte-identical, `vhdtool check` passes, and the flattened chain's
-# sha256 equals what the guest read through the device.
+# sha256 equals what the guest read through the device (the same for the
+# VHDX chain; the fixed VHDX holds its write and a new DataWriteGuid).
 . "$(dirname "$0")/lib.sh"
 it_require_qemu
 W=$T_TMP
@@ -80,7 +85,37 @@ if [ -s /w/win/fat-differential.vhd ]; then
     vhdtool detach "$dev"; say "win detach rc=$?"
 fi
 
-cd /w && tar cf /dev/vdb base.vhd mid.vhd top.vhd && sync && say "files written back"
+# VHDX: a fixed one (NBD, never a loop device over its headers), a
+# dynamic one, and a 3-layer differencing chain; read-only, then persistent
+if [ -s /w/x/fixed.vhdx ]; then
+    x_sha() { cat /w/x/fixed.vhdx /w/x/base.vhdx /w/x/mid.avhdx /w/x/top.avhdx | sha256sum | cut -d' ' -f1; }
+    xbefore=$(x_sha)
+    dev=$(vhdtool attach --read-only /w/x/fixed.vhdx); say "xfixed ro attach rc=$? dev=$dev"
+    say "xfixed ro sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    vhdtool detach "$dev"; say "xfixed ro detach rc=$?"
+    dev=$(vhdtool attach --read-only /w/x/base.vhdx); say "xdyn ro attach rc=$? dev=$dev"
+    say "xdyn ro sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    vhdtool detach "$dev"; say "xdyn ro detach rc=$?"
+    dev=$(vhdtool attach --read-only /w/x/top.avhdx); say "xchain ro attach rc=$? dev=$dev"
+    say "xchain ro sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    say "xchain ro sysfs ro=$(cat /sys/block/${dev#/dev/}/ro)"
+    dd if=/w/pat1m of="$dev" bs=65536 count=1 conv=fsync 2>/dev/null; say "xchain ro write rc=$?"
+    vhdtool detach "$dev"; say "xchain ro detach rc=$?"
+    [ "$(x_sha)" = "$xbefore" ] && say "x ro files unchanged" || say "x ro files CHANGED"
+    dev=$(vhdtool attach /w/x/fixed.vhdx); say "xfixed rw attach rc=$? dev=$dev"
+    dd if=/w/pat1m of="$dev" bs=1048576 seek=1 conv=fsync 2>/dev/null; say "xfixed rw write rc=$?"
+    vhdtool detach "$dev"; say "xfixed rw detach rc=$?"
+    dev=$(vhdtool attach /w/x/top.avhdx); say "xchain rw attach rc=$? dev=$dev"
+    dd if=/w/pat1m of="$dev" bs=1048576 seek=2 conv=fsync 2>/dev/null; say "xchain rw write rc=$?"
+    echo 3 >/proc/sys/vm/drop_caches
+    say "xchain rw sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    vhdtool detach "$dev"; say "xchain rw detach rc=$?"
+    dev=$(vhdtool attach --read-only /w/x/top.avhdx /w/x/mid.avhdx /w/x/base.vhdx); say "xex attach rc=$? dev=$dev"
+    say "xex sha $(sha256sum <"$dev" | cut -d' ' -f1)"
+    vhdtool detach "$dev"; say "xex detach rc=$?"
+fi
+
+cd /w && tar cf /dev/vdb base.vhd mid.vhd top.vhd $([ -d x ] && echo x) && sync && say "files written back"
 say DONE
 poweroff -f
 GUEST
@@ -132,7 +167,24 @@ PY
     [ $HAVE_WIN = 1 ] && "$VHDTOOL" convert "$D/win/fat-differential.vhd" "$W/win.raw" -O raw >/dev/null 2>&1 &&
         WIN_SHA=$(sha256sum <"$W/win.raw" | cut -d' ' -f1) || HAVE_WIN=0
 fi
-(cd "$D" && tar cf "$W/disk2.img" base.vhd mid.vhd top.vhd pat1m pat4m $([ $HAVE_WIN = 1 ] && echo win)) && truncate -s 96M "$W/disk2.img" ||
+# VHDX: fixed (8 MiB of random data), dynamic base (1 MiB blocks) <- mid <- top
+X=$D/x
+mkdir -p "$X"
+head -c $((8 << 20)) /dev/urandom >"$W/x8m"
+"$VHDTOOL" create fixed 8M "$X/fixed.vhdx" --format vhdx --block-size 1M >/dev/null &&
+    "$VHDTOOL" write "$X/fixed.vhdx" 0 --in "$W/x8m" >/dev/null &&
+    "$VHDTOOL" create dynamic 16M "$X/base.vhdx" --format vhdx --block-size 1M >/dev/null &&
+    "$VHDTOOL" write "$X/base.vhdx" 0 --in "$W/r3m" >/dev/null &&
+    "$VHDTOOL" create diff --parent "$X/base.vhdx" "$X/mid.avhdx" >/dev/null &&
+    "$VHDTOOL" write "$X/mid.avhdx" $((1 << 20)) --pattern 0x4d --length $((3 << 20)) >/dev/null &&
+    "$VHDTOOL" create diff --parent "$X/mid.avhdx" "$X/top.avhdx" >/dev/null &&
+    "$VHDTOOL" write "$X/top.avhdx" $((512 * 3)) --pattern 0x54 --length 5000 >/dev/null ||
+    it_setup_fail "VHDX files"
+"$VHDTOOL" convert "$X/top.avhdx" "$W/xflat-before.raw" -O raw >/dev/null 2>&1 &&
+    "$VHDTOOL" convert "$X/base.vhdx" "$W/xbase.raw" -O raw >/dev/null 2>&1 || it_setup_fail "flatten the VHDX chain"
+XSHA_BEFORE=$(sha256sum <"$W/xflat-before.raw" | cut -d' ' -f1)
+for f in fixed.vhdx base.vhdx mid.avhdx; do eval "XSHA_${f%%.*}=$(sha256sum <"$X/$f" | cut -d' ' -f1)"; done
+(cd "$D" && tar cf "$W/disk2.img" base.vhd mid.vhd top.vhd pat1m pat4m x $([ $HAVE_WIN = 1 ] && echo win)) && truncate -s 160M "$W/disk2.img" ||
     it_setup_fail "second disk"
 
 IT_LIMIT=600
@@ -172,8 +224,53 @@ if [ $HAVE_WIN = 1 ]; then
 else
     t_skip "Windows differencing VHD" "../shared/data/vhd-samples/fat-differential.vhd not found"
 fi
+t_eq "VHDX fixed, read-only: attached through NBD (not a loop device over its headers)" \
+    "ATTACH: xfixed ro attach rc=0 dev=/dev/nbd0" "$(g 'xfixed ro attach')"
+t_eq "VHDX fixed, read-only: the device reads the disk's data" "ATTACH: xfixed ro sha $(sha256sum <"$W/x8m" | cut -d' ' -f1)" \
+    "$(g 'xfixed ro sha')"
+t_eq "VHDX dynamic, read-only: the device reads as the host converts it" \
+    "ATTACH: xdyn ro sha $(sha256sum <"$W/xbase.raw" | cut -d' ' -f1)" "$(g 'xdyn ro sha')"
+t_eq "VHDX chain, read-only: attach" "ATTACH: xchain ro attach rc=0 dev=/dev/nbd0" "$(g 'xchain ro attach')"
+t_eq "VHDX chain, read-only: the device reads as the host-flattened chain" "ATTACH: xchain ro sha $XSHA_BEFORE" \
+    "$(g 'xchain ro sha')"
+t_eq "VHDX chain, read-only: the block device is read-only" "ATTACH: xchain ro sysfs ro=1" "$(g 'xchain ro sysfs')"
+if g 'xchain ro write rc=' | grep -qE 'rc=[1-9]'; then t_ok "VHDX chain, read-only: a write fails"; else
+    t_fail "VHDX chain, read-only: a write fails" "$(g 'xchain ro write')"; fi
+t_eq "VHDX, read-only: every file unchanged" "ATTACH: x ro files unchanged" "$(g 'x ro files')"
+t_eq "VHDX fixed, persistent: the 1 MiB write succeeds" "ATTACH: xfixed rw write rc=0" "$(g 'xfixed rw write')"
+t_eq "VHDX fixed, persistent: detach" "ATTACH: xfixed rw detach rc=0" "$(g 'xfixed rw detach')"
+t_eq "VHDX chain, persistent: attach" "ATTACH: xchain rw attach rc=0 dev=/dev/nbd0" "$(g 'xchain rw attach')"
+t_eq "VHDX chain, persistent: the 1 MiB write succeeds" "ATTACH: xchain rw write rc=0" "$(g 'xchain rw write')"
+t_eq "VHDX chain, persistent: detach" "ATTACH: xchain rw detach rc=0" "$(g 'xchain rw detach')"
+
 O=$W/out
 mkdir -p "$O" && tar xf "$W/disk2.img" -C "$O" 2>/dev/null
+# VHDX: the writes landed in the top file only, and every file checks
+OX=$O/x
+t_eq "host: VHDX base byte-identical" "$XSHA_base" "$(sha256sum <"$OX/base.vhdx" 2>/dev/null | cut -d' ' -f1)"
+t_eq "host: VHDX middle layer byte-identical" "$XSHA_mid" "$(sha256sum <"$OX/mid.avhdx" 2>/dev/null | cut -d' ' -f1)"
+t_check "host: vhdtool check passes on the written VHDX chain" "$VHDTOOL" check "$OX/top.avhdx"
+t_check "host: vhdtool check passes on the written fixed VHDX" "$VHDTOOL" check "$OX/fixed.vhdx"
+"$VHDTOOL" read "$OX/top.avhdx" $((2 << 20)) $((1 << 20)) --out "$W/xreadback" >/dev/null 2>&1
+t_eq "host: the top VHDX holds the guest's write" "$(sha256sum <"$D/pat1m" | cut -d' ' -f1)" \
+    "$(sha256sum <"$W/xreadback" 2>/dev/null | cut -d' ' -f1)"
+"$VHDTOOL" convert "$OX/top.avhdx" "$W/xflat-after.raw" -O raw >/dev/null 2>&1
+XSHA_AFTER=$(sha256sum <"$W/xflat-after.raw" | cut -d' ' -f1)
+t_eq "host: the flattened VHDX chain is what the guest read after writing" "ATTACH: xchain rw sha $XSHA_AFTER" \
+    "$(g 'xchain rw sha')"
+t_eq "VHDX explicit parents read the same chain" "ATTACH: xex sha $XSHA_AFTER" "$(g 'xex sha')"
+{ head -c $((1 << 20)) "$W/x8m"; cat "$D/pat1m"; tail -c +$(((2 << 20) + 1)) "$W/x8m"; } >"$W/x8m-after"
+"$VHDTOOL" convert "$OX/fixed.vhdx" "$W/xfixed-after.raw" -O raw >/dev/null 2>&1
+t_eq "host: the fixed VHDX holds the guest's write at 1 MiB and nothing else changed" \
+    "$(sha256sum <"$W/x8m-after" | cut -d' ' -f1)" "$(sha256sum <"$W/xfixed-after.raw" 2>/dev/null | cut -d' ' -f1)"
+"$VHDTOOL" info "$OX/fixed.vhdx" >"$W/xfixed-info" 2>&1
+"$VHDTOOL" info "$X/fixed.vhdx" >"$W/xfixed-info-before" 2>&1
+if [ "$(grep '^DataWriteGuid' "$W/xfixed-info")" != "$(grep '^DataWriteGuid' "$W/xfixed-info-before")" ] &&
+    grep -q '^DataWriteGuid' "$W/xfixed-info"; then
+    t_ok "host: the persistent write renewed the fixed VHDX's DataWriteGuid"
+else
+    t_fail "host: the persistent write renewed the fixed VHDX's DataWriteGuid" "$(grep WriteGuid "$W/xfixed-info")"
+fi
 t_eq "host: the base is byte-identical" "$SHA_BASE" "$(sha256sum <"$O/base.vhd" | cut -d' ' -f1)"
 t_eq "host: the middle layer is byte-identical" "$SHA_MID" "$(sha256sum <"$O/mid.vhd" | cut -d' ' -f1)"
 t_check "host: vhdtool check passes on the written chain" "$VHDTOOL" check "$O/top.vhd"

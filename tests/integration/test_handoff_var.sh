@@ -10,7 +10,9 @@
 # write mode volatile, every path, UUID and the virtual size. A second boot
 # (read-only) takes the base from a second disk with an MBR partition table:
 # the base layer's record names its own volume (MBR signature, partition 1,
-# start 2048, FAT) and its path there.
+# start 2048, FAT) and its path there. A third boot (read-only) is a VHDX
+# chain: a differencing VHDX over a fixed VHDX, named by disk type and
+# DataWriteGuid.
 . "$(dirname "$0")/lib.sh"
 it_require_qemu
 W=$T_TMP
@@ -70,6 +72,38 @@ grep -E '^HANDOFF-HEX: ' "$IT_LOG" | sed 's/^HANDOFF-HEX: //' | tr -d '\n ' | xx
 ) || T_FAILED=1
 "$VHDTOOL" handoff --efivar "$W/efivar2" --text >"$W/text2"
 t_grep "two volumes: the text form names the MBR volume with its start" ':/store/base.vhd:fat:mbr:1badcafe:1:2048$' "$W/text2"
+
+# --- boot 3: a VHDX chain (differencing VHDX over a fixed VHDX) ----------------
+# The record names VHDX layers by their disk type (the handoff has no format
+# field: vhdtool attach tells the formats apart by content) and by the
+# DataWriteGuid each had when the loader opened it (read-only: unchanged).
+mkdir -p "$W/x" && "$VHDTOOL" convert "$W/guest.img" "$W/x/base.vhdx" -O vhdx-fixed >/dev/null &&
+    "$VHDTOOL" create diff --parent "$W/x/base.vhdx" "$W/x/child.vhdx" >/dev/null || it_setup_fail "VHDX chain"
+cp "$W/esp.img" "$W/esp3.img" && esp_put "$W/esp3.img" "$W/x/base.vhdx" /vms/x/base.vhdx &&
+    esp_put "$W/esp3.img" "$W/x/child.vhdx" /vms/x/child.vhdx &&
+    it_conf_single "Handoff check 3" '\vms\x\child.vhdx' readonly | esp_conf "$W/esp3.img" || it_setup_fail "ESP 3"
+IT_STOP='X64 Exception Type|HANDOFF: DONE'
+IT_LIMIT=240
+it_boot handoff-var-vhdx "$W/esp3.img"
+it_expect "VHDX: the boot file saw VhdbootDisk" '^HANDOFF: attributes 0x6 bytes [0-9]+'
+grep -E '^HANDOFF-HEX: ' "$IT_LOG" | sed 's/^HANDOFF-HEX: //' | tr -d '\n ' | xxd -r -p >"$W/record3"
+{ printf '\x06\x00\x00\x00'; cat "$W/record3"; } >"$W/efivar3"
+"$VHDTOOL" handoff --efivar "$W/efivar3" >"$W/vars3" 2>"$W/err3" && t_ok "VHDX: the record decodes" ||
+    t_fail "VHDX: the record decodes" "$(cat "$W/err3")"
+dwg() { "$VHDTOOL" info "$1" | awk '/^DataWriteGuid:/ { print $2; exit }'; }
+XBASE_UUID=$(dwg "$W/x/base.vhdx")
+XCHILD_UUID=$(dwg "$W/x/child.vhdx")
+(
+    eval "$(cat "$W/vars3")"
+    t_eq "VHDX: 2 layers" 2 "$VHDBOOT_LAYERS"
+    t_eq "VHDX: top layer path and type" "/vms/x/child.vhdx differencing" "$VHDBOOT_LAYER_0_PATH $VHDBOOT_LAYER_0_TYPE"
+    t_eq "VHDX: base path and type (a fixed VHDX)" "/vms/x/base.vhdx fixed" "$VHDBOOT_LAYER_1_PATH $VHDBOOT_LAYER_1_TYPE"
+    t_eq "VHDX: layer UUIDs are the DataWriteGuids" "$XCHILD_UUID $XBASE_UUID" "$VHDBOOT_LAYER_0_UUID $VHDBOOT_LAYER_1_UUID"
+    t_eq "VHDX: virtual size" "$(stat -c %s "$W/guest.img")" "$VHDBOOT_SIZE"
+    exit $T_FAILED
+) || T_FAILED=1
+[ -n "$XBASE_UUID" ] && [ "$XBASE_UUID" != "$XCHILD_UUID" ] && t_ok "VHDX: the two DataWriteGuids are known and differ" ||
+    t_fail "VHDX: the two DataWriteGuids are known and differ" "$XBASE_UUID $XCHILD_UUID"
 
 # --- boot 1 (below): one volume, then the deletion after a failed boot ---------
 IT_STOP='X64 Exception Type|dmpstore: done'

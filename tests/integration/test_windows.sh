@@ -14,6 +14,9 @@
 #           and partition GUIDs, which must be sgdisk's) and the VHD file on it
 #   ntfs    the same from the single NTFS partition layout
 #   fathost the same VHD copied to the FAT ESP: refused (Windows needs NTFS)
+#   locator a differencing child whose parent only vhdboot's search finds: warned
+#   vhdx    a 3-layer differencing VHDX chain (.vhdx files) on DATA: the BCD
+#           names the .vhdx, the app passes, one locator warning (VHDX keys)
 #   secure  Secure Boot on, vhdboot and the app signed: the app still passes
 . "$(dirname "$0")/lib.sh"
 it_require_qemu
@@ -114,6 +117,34 @@ it_expect "locator: the parent is found, with a warning naming the fix" \
     '^vhdboot: warning: .vms.child\.vhd: its parent .vms.base\.vhd was found by vhdboot.s own search, not by the W2ru/W2ku locators Windows uses; fix them with: vhdtool set-parent .vms.child\.vhd .vms.base\.vhd'
 it_expect_guest "locator: the boot goes on: BCDCHECK: PASS for the child" '^BCDCHECK: PASS the VHD device names \\vms\\child\.vhd'
 IT_LOG=$W/win-esp.log it_reject "locator: no warning for a VHD without parents (the esp boot)" '^vhdboot: warning'
+
+# --- VHDX: a 3-layer differencing chain of .vhdx files ------------------------------
+# win-base.vhdx (the ESP layout) <- win-mid.vhdx (relative_path .\win-base.vhdx,
+# which Windows finds) <- win-top.vhdx (made in another folder: its
+# relative_path ..\xa\win-mid.vhdx and absolute path miss on DATA, where only
+# vhdboot's last-resort search finds the parent): the BCD names the .vhdx,
+# the app passes, and exactly one warning names the VHDX locator keys.
+XL=$W/xloc
+mkdir -p "$XL/xa" "$XL/xb" &&
+    "$VHDTOOL" convert "$W/esp-plain.img" "$XL/xa/win-base.vhdx" -O vhdx >/dev/null &&
+    "$VHDTOOL" create diff --parent "$XL/xa/win-base.vhdx" "$XL/xa/win-mid.vhdx" >/dev/null &&
+    "$VHDTOOL" write "$XL/xa/win-mid.vhdx" $((12 << 20)) --pattern 0x4d --length 4096 >/dev/null &&
+    "$VHDTOOL" create diff --parent "$XL/xa/win-mid.vhdx" "$XL/xb/win-top.vhdx" >/dev/null &&
+    ntfscp -q "$W/datavol.img" "$XL/xa/win-base.vhdx" /vms/win-base.vhdx &&
+    ntfscp -q "$W/datavol.img" "$XL/xa/win-mid.vhdx" /vms/win-mid.vhdx &&
+    ntfscp -q "$W/datavol.img" "$XL/xb/win-top.vhdx" /vms/win-top.vhdx &&
+    dd if="$W/datavol.img" of="$DATA" bs=1M seek=1 conv=notrunc,sparse status=none || it_setup_fail "VHDX chain on DATA"
+it_conf_single "Windows 11 (VHDX test)" 'DATA:\vms\win-top.vhdx' | esp_conf "$ESP"
+it_boot win-vhdx "$ESP"
+it_expect "vhdx: opened the 3-layer VHDX chain" '^vhdboot: opened chain of 3 layer'
+it_expect "vhdx: the BCD names the .vhdx on DATA" "^vhdboot: BCD: device and osdevice vhd=\[NTFS volume 'DATA'\]\\\\vms\\\\win-top\.vhdx"
+it_expect "vhdx: osdevice names sgdisk's disk and partition GUIDs and the .vhdx path" \
+    "^BCDCHECK: osdevice vhd=\[gpt disk \{$DISK_GUID\} partition \{$PART_GUID\}\]\\\\vms\\\\win-top\.vhdx \(locate 22000002\)"
+it_expect "vhdx: the top's parent, found by vhdboot's search only, is warned about with the VHDX locator keys" \
+    '^vhdboot: warning: .vms.win-top\.vhdx: its parent .vms.win-mid\.vhdx was found by vhdboot.s own search, not by the relative_path/volume_path/absolute_win32_path locators Windows uses; fix them with: vhdtool set-parent .vms.win-top\.vhdx .vms.win-mid\.vhdx'
+it_reject "vhdx: no warning for the middle layer (its relative_path finds the base)" '^vhdboot: warning: .vms.win-mid'
+it_expect_guest "vhdx: BCDCHECK: PASS (the host partition holds the .vhdx)" \
+    '^BCDCHECK: PASS the VHD device names \\vms\\win-top\.vhdx on the NTFS host partition'
 
 # --- Secure Boot: signed vhdboot and a signed app -----------------------------------------
 SB_CODE=${SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}

@@ -338,6 +338,34 @@ static void test_falls_back_to_header_name(void **state)
     vb_chain_close(chain);
 }
 
+/* Windows' view of a VHD chain: a parent reached by W2ru or W2ku is one
+ * Windows finds; one found only by the header name beside the child is not
+ * (the loader warns, naming W2ru/W2ku). */
+static void test_windows_finds_parent(void **state)
+{
+    struct volume *vol = *state;
+    vb_vhd_info base;
+    create_dynamic(vol, "\\vms\\base.vhd", 4 * MiB, 1, &base);
+    create_diff(vol, "\\vms\\by-rel.vhd", &base, 2, "C:\\elsewhere\\base.vhd", ".\\base.vhd", NULL);
+    create_diff(vol, "\\vms\\by-abs.vhd", &base, 3, "D:\\vms\\base.vhd", "..\\gone\\base.vhd", NULL);
+    create_diff(vol, "\\vms\\by-name.vhd", &base, 4, "C:\\elsewhere\\base.vhd", "..\\gone\\base.vhd", NULL);
+    const char *children[3] = { "\\vms\\by-rel.vhd", "\\vms\\by-abs.vhd", "\\vms\\by-name.vhd" };
+    for (unsigned i = 0; i < 3; i++) {
+        vb_chain *chain;
+        vb_diag diag;
+        if (open_chain(vol, children[i], 0, &chain, &diag) != VB_OK)
+            fail_msg("%s: %s", children[i], diag.text);
+        assert_string_equal(vb_chain_path(chain, 1), "\\vms\\base.vhd");
+        vb_layer *child = vb_chain_layer(chain, 0);
+        if (vb_windows_finds_parent(child, vb_chain_path(chain, 0), vb_chain_path(chain, 1)) != (i < 2))
+            fail_msg("%s: Windows %s find the parent", children[i], i < 2 ? "should" : "should not");
+        assert_string_equal(vb_windows_locator_names(child), "W2ru/W2ku");
+        /* the base has no parent to find */
+        assert_false(vb_windows_finds_parent(vb_chain_layer(chain, 1), vb_chain_path(chain, 1), "\\vms\\base.vhd"));
+        vb_chain_close(chain);
+    }
+}
+
 static void test_missing_parent_message(void **state)
 {
     struct volume *vol = *state;
@@ -630,6 +658,7 @@ int main(void)
         T(test_three_layer_chain),
         T(test_falls_back_to_w2ku),
         T(test_falls_back_to_header_name),
+        T(test_windows_finds_parent),
         T(test_missing_parent_message),
         T(test_locator_escaping_root),
         T(test_missing_top),

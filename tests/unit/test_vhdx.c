@@ -2,7 +2,8 @@
  * VHDX against MS-VHDX, header and region-table selection, BAT states,
  * partially present blocks through a parent, log replay (in memory and on
  * disk, stale entries ignored), hostile structures (named errors), chains
- * (parent_linkage, mixing, cycles, depth) and crash-cut writes. */
+ * (parent_linkage, mixing, cycles, depth), which parents Windows finds by
+ * their locators, and crash-cut writes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -227,6 +228,76 @@ static void test_dynamic_write_read(void **state)
     vb_layer_close(l);
     free(buf);
     free(back);
+    memsource_free(ms);
+}
+
+/* Fills 4 MiB of a new dynamic VHDX (1 MiB blocks) block by block, in
+ * order, each block with its own byte (0x10 + block), and reopens it. */
+static memsource *make_filled(void)
+{
+    memsource *ms = make(VB_DISK_DYNAMIC, 4 * MIB, MIB, 512, guids_a);
+    vb_layer *l = open_ok(ms, VB_OPEN_WRITABLE);
+    uint8_t *buf = malloc(MIB);
+    for (unsigned b = 0; b < 4; b++) {
+        memset(buf, 0x10 + b, MIB);
+        assert_int_equal(vb_source_write(vb_layer_source(l), (uint64_t)b * MIB, buf, MIB), VB_OK);
+    }
+    vb_layer_close(l);
+    free(buf);
+    return ms;
+}
+
+/* Reads the whole 4 MiB disk and checks block b holds byte want[b]. */
+static void expect_blocks(memsource *ms, const int want[4])
+{
+    vb_layer *l = open_ok(ms, 0);
+    uint8_t *back = malloc(4 * MIB);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 0, back, 4 * MIB), VB_OK);
+    for (unsigned b = 0; b < 4; b++)
+        for (size_t k = 0; k < MIB; k++)
+            if (back[b * MIB + k] != want[b])
+                fail_msg("block %u byte %zu: 0x%02x, expected 0x%02x", b, k, back[b * MIB + k], want[b]);
+    /* an unaligned read across the middle blocks */
+    assert_int_equal(vb_source_read(vb_layer_source(l), 2 * MIB - 3, back, 6), VB_OK);
+    assert_int_equal(back[0], want[1]);
+    assert_int_equal(back[5], want[2]);
+    vb_layer_close(l);
+    free(back);
+}
+
+/* A file whose blocks are all present and back to back reads in one step
+ * (the fixed-VHD path); the same blocks in another order, or with one block
+ * ZERO, must still read through the BAT: blocks 1 and 2 swapped in the BAT
+ * read swapped, a ZERO block reads as zeros. */
+static void test_linear_layout(void **state)
+{
+    (void)state;
+    memsource *ms = make_filled();
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0x13 });
+    uint8_t e1[8], e2[8];
+    memcpy(e1, ms->data + BAT_AT + 8, 8);
+    memcpy(e2, ms->data + BAT_AT + 16, 8);
+    memcpy(ms->data + BAT_AT + 8, e2, 8);
+    memcpy(ms->data + BAT_AT + 16, e1, 8);
+    expect_blocks(ms, (const int[4]){ 0x10, 0x12, 0x11, 0x13 });
+    memcpy(ms->data + BAT_AT + 8, e1, 8);
+    memcpy(ms->data + BAT_AT + 16, e2, 8);
+    put_le64(ms->data + BAT_AT + 24, 2); /* block 3: ZERO */
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0 });
+    memsource_free(ms);
+    /* a fixed VHDX whose last block is partial: the tail reads back */
+    ms = make(VB_DISK_FIXED, 3 * MIB + 512 * 5, MIB, 512, guids_a);
+    vb_layer *l = open_ok(ms, VB_OPEN_WRITABLE);
+    uint8_t tail[512 * 5], back[512 * 5];
+    for (size_t k = 0; k < sizeof tail; k++)
+        tail[k] = (uint8_t)(k * 13 + 1);
+    assert_int_equal(vb_source_write(vb_layer_source(l), 3 * MIB, tail, sizeof tail), VB_OK);
+    vb_layer_close(l);
+    l = open_ok(ms, 0);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back), VB_OK);
+    assert_memory_equal(tail, back, sizeof tail);
+    assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back + 1), VB_ERR_OUT_OF_RANGE);
+    vb_layer_close(l);
     memsource_free(ms);
 }
 
@@ -617,6 +688,69 @@ static void test_chain(void **state)
     memsource_free(top);
 }
 
+/* Creates a differencing VHDX child of parent_ms with the given
+ * relative_path and absolute_win32_path. */
+static memsource *make_child_paths(memsource *parent_ms, const char *rel, const char *abs)
+{
+    vb_layer *pl = open_ok(parent_ms, 0);
+    vb_vhdx_info pinfo = *vb_layer_vhdx(pl);
+    vb_layer_close(pl);
+    memsource *ms = memsource_new(NULL, 0);
+    vb_vhdx_create_params p;
+    memset(&p, 0, sizeof(p));
+    p.type = VB_DISK_DIFF;
+    p.parent = &pinfo;
+    p.parent_relative = rel;
+    p.parent_absolute = abs;
+    p.block_size = MIB;
+    p.guids = guids_b;
+    vb_diag d = { 0 };
+    if (vb_vhdx_create(&ms->src, &p, &d) != VB_OK)
+        fail_msg("create child: %s", d.text);
+    return ms;
+}
+
+/* Windows' view of a VHDX chain: a parent reached by relative_path or
+ * absolute_win32_path is one Windows finds; one that only vhdboot's search
+ * (the last component beside the child) finds is not, until set-parent
+ * rewrites the locator. The message names the VHDX locator keys. */
+static void test_windows_finds_parent(void **state)
+{
+    (void)state;
+    memsource *base = make(VB_DISK_DYNAMIC, 4 * MIB, MIB, 512, guids_a);
+    struct { const char *rel, *abs; bool found; } cases[3] = {
+        { ".\\base.vhdx", "C:\\elsewhere\\gone.vhdx", true },
+        { "..\\gone\\x.vhdx", "E:\\vm\\base.vhdx", true },
+        { "..\\gone\\base.vhdx", "C:\\elsewhere\\base.vhdx", false },
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        memsource *child = make_child_paths(base, cases[i].rel, cases[i].abs);
+        struct volume v = { { "\\vm\\base.vhdx", "\\vm\\child.avhdx" }, { base, child }, 2 };
+        vb_chain *c;
+        vb_diag d = { 0 };
+        if (chain_open(&v, "\\vm\\child.avhdx", &c, &d) != VB_OK)
+            fail_msg("case %u: %s", i, d.text);
+        assert_string_equal(vb_chain_path(c, 1), "\\vm\\base.vhdx");
+        vb_layer *l = vb_chain_layer(c, 0);
+        if (vb_windows_finds_parent(l, vb_chain_path(c, 0), vb_chain_path(c, 1)) != cases[i].found)
+            fail_msg("case %u (%s, %s): Windows %s find the parent", i, cases[i].rel, cases[i].abs,
+                     cases[i].found ? "should" : "should not");
+        assert_string_equal(vb_windows_locator_names(l), "relative_path/volume_path/absolute_win32_path");
+        vb_chain_close(c);
+        if (!cases[i].found) {
+            /* what the warning tells the user to run: vhdtool set-parent */
+            uint8_t fw[16] = { 0xF1, 2, 3, 4, 5, 6, 0x47, 8, 0x89, 10, 11, 12, 13, 14, 15, 16 };
+            assert_int_equal(vb_vhdx_set_parent_paths(&child->src, "\\vm\\child.avhdx", ".\\base.vhdx",
+                                                      "C:\\vm\\base.vhdx", fw, &d), VB_OK);
+            assert_int_equal(chain_open(&v, "\\vm\\child.avhdx", &c, &d), VB_OK);
+            assert_true(vb_windows_finds_parent(vb_chain_layer(c, 0), vb_chain_path(c, 0), vb_chain_path(c, 1)));
+            vb_chain_close(c);
+        }
+        memsource_free(child);
+    }
+    memsource_free(base);
+}
+
 /* Crash cuts: a write into a new block of a dynamic VHDX and one into a
  * not-present block of a differencing VHDX stop after N file writes, for
  * every N; the file then opens and reads old or new data per sector, and
@@ -783,11 +917,13 @@ int main(void)
         cmocka_unit_test(test_crc32c_vector),
         cmocka_unit_test(test_4k_fields),
         cmocka_unit_test(test_dynamic_write_read),
+        cmocka_unit_test(test_linear_layout),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_metadata_and_bat),
         cmocka_unit_test(test_log_replay),
         cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_windows_finds_parent),
         cmocka_unit_test(test_crash_cuts),
         cmocka_unit_test(test_crash_cuts_partial_and_locator),
     };
