@@ -141,7 +141,11 @@ static int read_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t from
         return 1;
     if (err > 0)
         return reply(s, handle, (uint32_t)err, NULL, 0);
-    int rc = reply(s, handle, 0, NULL, 0);
+    uint8_t head[16];
+    vb_put_be32(head, REPLY_MAGIC);
+    vb_put_be32(head + 4, 0);
+    memcpy(head + 8, handle, 8);
+    int rc = vt_splice_send_head(sp, s->fd, head);
     if (rc == 0)
         rc = vt_splice_to_socket(sp, s->fd, len);
     sp->reads++;

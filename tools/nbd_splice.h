@@ -7,8 +7,10 @@
  * top layer's file when every byte of it lands in already allocated, marked
  * sectors (the core would write exactly those file bytes and nothing else).
  * Everything else (VHDX layers, the volatile overlay, a write that needs a
- * new block or bitmap bits, a request larger than the pipe) goes through
- * the core and the buffer as before. */
+ * new block or bitmap bits, a request larger than half the pipe, reads
+ * below 64 KiB, writes below 64 KiB, and every read when the thread may not
+ * use SCHED_FIFO, see vt_splice_send_head) goes through the core and the
+ * buffer as before. */
 #ifndef VT_NBD_SPLICE_H
 #define VT_NBD_SPLICE_H
 
@@ -36,7 +38,9 @@ typedef struct vt_splice {
     bool top_writable;                     /* writes may be spliced into layers[0] */
     int pipe_r, pipe_w;
     size_t max;                            /* largest request spliced (half the pipe) */
-    size_t min;                            /* smallest read spliced (below it a copy is cheaper) */
+    size_t min;                            /* smallest read spliced (below it a copy is cheaper;
+                                            * SIZE_MAX when SCHED_FIFO is refused) */
+    size_t wmin;                           /* smallest write spliced */
     uint64_t reads, writes;                /* requests that took the splice path */
 } vt_splice;
 
@@ -57,8 +61,14 @@ unsigned vt_splice_map_write(vt_splice *sp, uint64_t from, uint64_t len, vt_spli
  * the reply; or -1 when the pipe is too small for them (the core should
  * copy the request instead). On failure the pipe is drained again. */
 int vt_splice_fill(vt_splice *sp, const vt_splice_seg *segs, unsigned count);
-/* Moves len bytes from the pipe into the socket. Returns 0 or -errno (the
- * connection is broken then). */
+/* Sends a read reply's 16-byte header, the calling thread raised to
+ * SCHED_FIFO until vt_splice_to_socket has queued the data: AF_UNIX wakes
+ * the reader for every page a splice appends, and the kernel's NBD receive
+ * worker (a high-priority kworker) would otherwise preempt the server after
+ * each page. Returns 0 or -errno (priority restored then). */
+int vt_splice_send_head(vt_splice *sp, int sock, const uint8_t head[16]);
+/* Moves len bytes from the pipe into the socket, then restores the normal
+ * priority. Returns 0 or -errno (the connection is broken then). */
 int vt_splice_to_socket(vt_splice *sp, int sock, uint64_t len);
 /* Moves a write's payload from the socket into the file segments. Returns
  * 0, a positive errno for the reply when a file write failed (the rest of
