@@ -203,11 +203,14 @@ int vt_nbd_serve(vt_nbd_server *s)
                 if (rc < 0)
                     return rc;
                 s->reads++;
+                vt_splice_prefetch(s->splice, from, len, s->disk->size);
                 break;
             }
             uint32_t err = in_range ? status_errno(vb_source_read(s->disk, from, s->buffer, len)) : EINVAL;
             s->reads++;
             rc = reply(s, handle, err, s->buffer, len);
+            if (s->splice && in_range)
+                vt_splice_prefetch(s->splice, from, len, s->disk->size);
             break;
         }
         case CMD_WRITE: {

@@ -17,6 +17,8 @@
 #define SPLICE_MIN (64u << 10)
 /* Writes below this many bytes are copied (measured: splicing 4 KiB is slower). */
 #define SPLICE_WMIN (64u << 10)
+/* Sequential reads of at least this many bytes prefetch the next range. */
+#define PREFETCH_MIN (64u << 10)
 /* Zeros mapped into the pipe by reference (never written). */
 #define ZERO_BYTES (256u << 10)
 static const uint8_t zeros[ZERO_BYTES] __attribute__((aligned(4096)));
@@ -60,6 +62,7 @@ int vt_splice_init(vt_splice *sp, vb_layer *const *layers, unsigned depth, bool 
     sp->min = boost(true) && boost(false) ? SPLICE_MIN : SIZE_MAX;
     sp->top_writable = top_writable;
     sp->reads = sp->writes = 0;
+    sp->next = UINT64_MAX;
     sp->depth = depth;
     return 0;
 }
@@ -242,4 +245,19 @@ int vt_splice_from_socket(vt_splice *sp, int sock, const vt_splice_seg *segs, un
         }
     }
     return err;
+}
+
+void vt_splice_prefetch(vt_splice *sp, uint64_t from, uint64_t len, uint64_t disk_size)
+{
+    bool sequential = from == sp->next;
+    sp->next = from + len;
+    if (!sp->depth || !sequential || len < PREFETCH_MIN || sp->next >= disk_size)
+        return;
+    if (len > disk_size - sp->next)
+        len = disk_size - sp->next;
+    vt_splice_seg segs[VT_SPLICE_MAX_SEGS];
+    unsigned n = vt_splice_map_read(sp, sp->next, len, segs);
+    for (unsigned i = 0; i < n; i++)
+        if (segs[i].fd >= 0)
+            readahead(segs[i].fd, (off64_t)segs[i].at, (size_t)segs[i].len);
 }
