@@ -279,7 +279,8 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
     pthread_join(thread, &result);
     vb_status st = close_disk(s);
     close(pair[1]);
-    vt_splice_close(&splice);
+    if (srv.splice)
+        vt_splice_close(&splice);
     fprintf(stderr,
             "vhdtool attach: /dev/nbd%d detached (%llu reads, %llu writes, %llu flushes, %llu errors; "
             "%llu reads and %llu writes spliced)%s\n",
