@@ -154,6 +154,30 @@ vb_status vb_layer_check(vb_layer *layer, void (*report)(void *ctx, const char *
 /* Whether the block of a sector is allocated / whether a sector is present in this file. */
 bool vb_layer_block_allocated(vb_layer *layer, uint64_t sector);
 bool vb_layer_sector_present(vb_layer *layer, uint64_t sector);
+/* Where one layer keeps a run of disk bytes (vb_layer_map). */
+enum vb_map_kind {
+    VB_MAP_FILE,   /* in the layer's file, at file_offset */
+    VB_MAP_ZERO,   /* nowhere: reads as zeros (unallocated block of a dynamic disk) */
+    VB_MAP_PARENT, /* in the parent (differencing disk: block or sectors absent) */
+};
+typedef struct vb_map {
+    enum vb_map_kind kind;
+    uint64_t file_offset; /* VB_MAP_FILE: where the run starts in the file */
+    uint64_t len;         /* bytes of the run (> 0) */
+    bool marked;          /* VB_MAP_FILE with VB_MAP_BITMAP (or fixed): every sector's bitmap bit is
+                           * set, so a write of the run changes the file's data and nothing else */
+} vb_map;
+/* vb_layer_map flag: consult a dynamic disk's sector bitmap too (runs end
+ * where its bits change) and fill `marked`; without it a dynamic disk's
+ * runs follow the block table only, as its reads do. */
+#define VB_MAP_BITMAP 1u
+/* Maps the run of disk bytes at offset (at most len > 0 bytes, inside the
+ * disk) of a VHD layer, exactly as its reads resolve them: a fixed disk is
+ * its file at the same offset; a run of a dynamic or differencing disk ends
+ * at its block's end, in a differencing disk also at the first sector whose
+ * bitmap bit differs. Returns VB_OK, VB_ERR_OUT_OF_RANGE, a bitmap read's
+ * status, or VB_ERR_UNSUPPORTED for a VHDX layer. */
+vb_status vb_layer_map(vb_layer *layer, uint64_t offset, uint64_t len, unsigned flags, vb_map *out);
 void vb_layer_close(vb_layer *layer);
 
 /* Footer/header primitives (also used by tests and vhdtool). */

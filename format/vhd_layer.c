@@ -480,6 +480,50 @@ static uint32_t bitmap_run_end(const uint8_t *bits, uint32_t first, uint32_t end
     return s;
 }
 
+vb_status vb_layer_map(vb_layer *layer, uint64_t offset, uint64_t len, unsigned flags, vb_map *out)
+{
+    const vb_vhd_info *info = &layer->info;
+    if (layer->vhdx)
+        return VB_ERR_UNSUPPORTED;
+    if (len == 0 || offset > info->disk_size || len > info->disk_size - offset)
+        return VB_ERR_OUT_OF_RANGE;
+    out->len = len;
+    out->file_offset = offset;
+    out->kind = VB_MAP_FILE;
+    out->marked = true;
+    if (info->type == VB_DISK_FIXED)
+        return VB_OK;
+    vb_block_span span = vb_block_span_at(info, offset, len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+    out->len = span.len;
+    uint32_t entry = vb_bat_get(layer, span.block);
+    if (entry == VB_BAT_UNUSED) {
+        out->kind = info->type == VB_DISK_DIFF ? VB_MAP_PARENT : VB_MAP_ZERO;
+        out->marked = false;
+        return VB_OK;
+    }
+    out->file_offset = (uint64_t)entry * VB_SECTOR + info->bitmap_size + span.in_block;
+    bool diff = info->type == VB_DISK_DIFF;
+    if (!diff && !(flags & VB_MAP_BITMAP)) {
+        out->marked = false;
+        return VB_OK;
+    }
+    uint8_t *bits;
+    vb_status st = vb_layer_bitmap(layer, span.block, &bits);
+    if (st != VB_OK)
+        return st;
+    uint32_t first = span.in_block / VB_SECTOR;
+    uint32_t last = (uint32_t)((span.in_block + span.len - 1) / VB_SECTOR);
+    bool present = vb_bitmap_test(bits, first);
+    uint32_t end = bitmap_run_end(bits, first + 1, last + 1, present);
+    uint64_t same = (uint64_t)end * VB_SECTOR - span.in_block;
+    if (same < out->len)
+        out->len = same;
+    out->marked = present;
+    if (diff && !present)
+        out->kind = VB_MAP_PARENT;
+    return VB_OK;
+}
+
 /* Reads from a dynamic or differencing layer, coalescing runs. */
 static vb_status read_sparse(vb_layer *layer, uint64_t offset, uint8_t *dst, size_t len)
 {

@@ -124,6 +124,60 @@ static uint32_t do_write(vt_nbd_server *s, uint64_t from, uint32_t len, bool fua
     return status_errno(st);
 }
 
+/* Answers a read with its data spliced from the layer files. Returns 0 when
+ * answered, 1 when the request must go through the core instead, -errno
+ * when the socket broke. */
+static int read_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t from, uint32_t len)
+{
+    vt_splice *sp = s->splice;
+    vt_splice_seg segs[VT_SPLICE_MAX_SEGS];
+    if (!sp || !sp->depth || len < sp->min || len > sp->max)
+        return 1;
+    unsigned n = vt_splice_map_read(sp, from, len, segs);
+    if (n == 0)
+        return 1;
+    int err = vt_splice_fill(sp, segs, n);
+    if (err < 0)
+        return 1;
+    if (err > 0)
+        return reply(s, handle, (uint32_t)err, NULL, 0);
+    uint8_t head[16];
+    vb_put_be32(head, REPLY_MAGIC);
+    vb_put_be32(head + 4, 0);
+    memcpy(head + 8, handle, 8);
+    int rc = vt_splice_send_head(sp, s->fd, head);
+    if (rc == 0)
+        rc = vt_splice_to_socket(sp, s->fd, len);
+    sp->reads++;
+    return rc;
+}
+
+/* Takes a write's payload from the socket straight into the top layer's
+ * file when it lands in allocated, marked sectors. Returns 0 when answered,
+ * 1 when the request must go through the core instead, -errno when the
+ * socket broke. */
+static int write_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t from, uint32_t len, bool fua)
+{
+    vt_splice *sp = s->splice;
+    vt_splice_seg segs[VT_SPLICE_MAX_SEGS];
+    if (!sp || !sp->depth || s->read_only || s->overlay || len == 0)
+        return 1;
+    unsigned n = vt_splice_map_write(sp, from, len, segs);
+    if (n == 0)
+        return 1;
+    int rc = vt_splice_from_socket(sp, s->fd, segs, n);
+    if (rc < 0)
+        return rc;
+    vb_status st = rc ? VB_ERR_IO : VB_OK;
+    if (st == VB_OK && fua)
+        st = vb_source_flush(s->disk);
+    if (st != VB_OK)
+        fprintf(stderr, "vhdtool attach: write of %u bytes at %llu failed: %s\n", len, (unsigned long long)from,
+                rc ? strerror(rc) : vb_status_message(st));
+    sp->writes++;
+    return reply(s, handle, rc ? (uint32_t)rc : status_errno(st), NULL, 0);
+}
+
 int vt_nbd_serve(vt_nbd_server *s)
 {
     uint8_t req[28];
@@ -145,14 +199,29 @@ int vt_nbd_serve(vt_nbd_server *s)
         case CMD_READ: {
             if (len > VT_NBD_MAX_REQUEST)
                 return -EPROTO;
+            if (in_range && (rc = read_spliced(s, handle, from, len)) <= 0) {
+                if (rc < 0)
+                    return rc;
+                s->reads++;
+                vt_splice_prefetch(s->splice, from, len, s->disk->size);
+                break;
+            }
             uint32_t err = in_range ? status_errno(vb_source_read(s->disk, from, s->buffer, len)) : EINVAL;
             s->reads++;
             rc = reply(s, handle, err, s->buffer, len);
+            if (s->splice && in_range)
+                vt_splice_prefetch(s->splice, from, len, s->disk->size);
             break;
         }
         case CMD_WRITE: {
             if (len > VT_NBD_MAX_REQUEST)
                 return -EPROTO;
+            if (in_range && (rc = write_spliced(s, handle, from, len, type & CMD_FLAG_FUA)) <= 0) {
+                if (rc < 0)
+                    return rc;
+                s->writes++;
+                break;
+            }
             rc = read_full(s->fd, s->buffer, len);
             if (rc <= 0)
                 return rc < 0 ? rc : -EPIPE;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "format/source.h"
+#include "tools/nbd_splice.h"
 
 /* The kernel's largest request: 65536 sectors (drivers/block/nbd.c). */
 #define VT_NBD_MAX_REQUEST (32u << 20)
@@ -21,6 +22,7 @@ typedef struct vt_nbd_server {
     vb_source *overlay;       /* volatile mode: the overlay (for the cap), else NULL */
     uint64_t overlay_cap;     /* bytes; 0 = no cap */
     uint8_t *buffer;          /* VT_NBD_MAX_REQUEST bytes */
+    vt_splice *splice;        /* payloads spliced where possible, or NULL */
     /* counters, for the exit line */
     uint64_t reads, writes, flushes, errors;
     bool told_full;           /* the "overlay full" line was logged */

@@ -153,6 +153,25 @@ static vb_status close_disk(struct served *s)
     return st;
 }
 
+/* Lists the served chain's layers, top first, into out. Returns the count,
+ * 0 when the disk is not a VHD chain (a raw file) or an overlay is served. */
+static unsigned served_layers(struct served *s, vb_layer **out)
+{
+    if (s->has_overlay)
+        return 0;
+    if (s->explicit_chain) {
+        for (unsigned i = 0; i < s->depth; i++)
+            out[i] = s->layers[i];
+        return s->depth;
+    }
+    if (!s->disk.is_vhd)
+        return 0;
+    unsigned depth = vb_chain_depth(s->disk.chain);
+    for (unsigned i = 0; i < depth; i++)
+        out[i] = vb_chain_layer(s->disk.chain, i);
+    return depth;
+}
+
 /* The server thread: serves until the kernel disconnects. */
 static void *serve_thread(void *arg)
 {
@@ -233,6 +252,12 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
     srv.read_only = mode == MODE_READONLY;
     srv.overlay = s->has_overlay ? &s->overlay : NULL;
     srv.overlay_cap = cap;
+    /* payloads spliced from and into the layer files where the chain allows */
+    static vt_splice splice;
+    vb_layer *layers[VB_MAX_CHAIN_DEPTH];
+    unsigned depth = served_layers(s, layers);
+    if (depth && vt_splice_init(&splice, layers, depth, mode == MODE_PERSISTENT) == 0)
+        srv.splice = &splice;
     pthread_t thread;
     if (pthread_create(&thread, NULL, serve_thread, &srv) != 0) {
         snprintf(line, sizeof line, "!cannot start the server thread\n");
@@ -265,9 +290,14 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
     pthread_join(thread, &result);
     vb_status st = close_disk(s);
     close(pair[1]);
-    fprintf(stderr, "vhdtool attach: /dev/nbd%d detached (%llu reads, %llu writes, %llu flushes, %llu errors)%s\n",
+    if (srv.splice)
+        vt_splice_close(&splice);
+    fprintf(stderr,
+            "vhdtool attach: /dev/nbd%d detached (%llu reads, %llu writes, %llu flushes, %llu errors; "
+            "%llu reads and %llu writes spliced)%s\n",
             got, (unsigned long long)srv.reads, (unsigned long long)srv.writes, (unsigned long long)srv.flushes,
-            (unsigned long long)srv.errors, st == VB_OK ? "" : "; the final flush FAILED");
+            (unsigned long long)srv.errors, (unsigned long long)splice.reads, (unsigned long long)splice.writes,
+            st == VB_OK ? "" : "; the final flush FAILED");
     return (intptr_t)result == 0 && st == VB_OK ? VT_EXIT_OK : VT_EXIT_FAIL;
 }
 

@@ -1,17 +1,19 @@
 # shellcheck shell=bash
 # The Linux guest of the vhdtool attach test and benchmark (sourced after
 # lib.sh): a busybox initramfs with build/vhdtool-static, Debian's virtio,
-# nbd and loop modules and a given /init, booted by systemd-boot from a
+# nbd, loop and ext4 modules and a given /init, booted by systemd-boot from a
 # dynamic VHD that vhdboot attaches (volatile) from the host ESP. Data goes
-# in and out through a second virtual disk holding a tar (/dev/vdb).
+# in and out through a second virtual disk (/dev/vdb) holding a tar (the
+# test) or an ext4 file system (the benchmark).
 
-# Modules in load order (Debian's kernel builds them as modules).
-ATTACH_GUEST_MODS="virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk block/nbd block/loop"
+# Modules (paths under the kernel's modules folder), in load order (Debian's
+# kernel builds them as modules); ext4's are loaded by an /init that mounts it.
+ATTACH_GUEST_MODS="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk drivers/block/nbd drivers/block/loop lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4"
 
 # The shell lines an /init starts with: mounts, console, modules loaded
 # (two passes, so a module whose dependency comes later loads the second
-# time), nbd with 4 devices, the second disk's tar unpacked into /w.
-ATTACH_GUEST_PROLOGUE='#!/bin/busybox sh
+# time), nbd with 4 devices, /dev/vdb waited for.
+ATTACH_GUEST_BASE='#!/bin/busybox sh
 /bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -25,12 +27,16 @@ for pass in 1 2; do
 done
 insmod /mod/nbd.ko nbds_max=4 && echo "GUEST: nbd loaded"
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vdb ] && break; sleep 1; done
-mkdir -p /w && cd /w && tar xf /dev/vdb
 '
+# ATTACH_GUEST_BASE, then the second disk's tar unpacked into /w.
+ATTACH_GUEST_PROLOGUE="${ATTACH_GUEST_BASE}mkdir -p /w && cd /w && tar xf /dev/vdb
+"
 
 # attach_guest_build W INIT [FILE...]: builds W/esp.img (host ESP with
 # \vms\guest.vhd) whose guest runs the script INIT as /init, with the
-# FILEs copied into the initramfs's /bin. Returns non-zero with a message.
+# FILEs copied into the initramfs's /bin and, when ATTACH_GUEST_ROOT names a
+# folder, its contents copied into the initramfs's root. Returns non-zero
+# with a message.
 attach_guest_build() {
     local w=$1 init=$2 r=$1/initrd kpkg m img=$1/guest.img; shift 2
     guest_prepare || return 1
@@ -40,11 +46,12 @@ attach_guest_build() {
     cp "$GUEST_CACHE/busybox" "$r/bin/busybox" && cp "$T_BUILD/vhdtool-static" "$r/bin/vhdtool" || return 1
     for m in "$@"; do cp "$m" "$r/bin/" || return 1; done
     dpkg-deb --fsys-tarfile "$kpkg" 2>/dev/null |
-        tar -x -C "$w" --wildcards $(for m in $ATTACH_GUEST_MODS; do echo "./lib/modules/*/kernel/drivers/$m.ko"; done)
+        tar -x -C "$w" --wildcards $(for m in $ATTACH_GUEST_MODS; do echo "./lib/modules/*/kernel/$m.ko"; done)
     for m in $ATTACH_GUEST_MODS; do
-        cp "$(ls "$w"/lib/modules/*/kernel/drivers/$m.ko | head -n 1)" "$r/mod/" ||
+        cp "$(ls "$w"/lib/modules/*/kernel/$m.ko | head -n 1)" "$r/mod/" ||
             { echo "$m.ko missing from $kpkg" >&2; return 1; }
     done
+    if [ -n "${ATTACH_GUEST_ROOT:-}" ]; then cp -a "$ATTACH_GUEST_ROOT"/. "$r"/ || return 1; fi
     cp "$init" "$r/init" && chmod 755 "$r/init" "$r/bin"/* || return 1
     (cd "$r" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$w/initrd.gz" || return 1
     guest_disk "$img" 80 72 &&

@@ -9,8 +9,10 @@
 #   volatile:   attach --volatile=1M: a 64 KiB write reads back; a 4 MiB
 #               write fails with an I/O error (not silent loss) and the
 #               daemon logs it; files unchanged afterwards
-#   persistent: attach, write 1 MiB at 2 MiB, sha256 of the whole device,
-#               detach; the daemon's argv[0] starts with '@'
+#   persistent: attach, write 1 MiB at 2 MiB (a new block: through the
+#               core), write 1 MiB over it (allocated, marked sectors:
+#               spliced into the file), sha256 of the whole device, detach;
+#               the daemon's argv[0] starts with '@'
 #   explicit:   attach --read-only TOP MID BASE reads the same as the
 #               locator-resolved chain
 #   VHDX:       a fixed VHDX (served through NBD: its data is not at
@@ -66,6 +68,7 @@ dev=$(vhdtool attach /w/top.vhd); say "rw attach rc=$? dev=$dev"
 for p in /proc/[0-9]*; do
     case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in @*attach*) say "rw daemon argv0 $(tr '\0' ' ' <"$p/cmdline")" ;; esac
 done
+dd if=/w/pat4m of="$dev" bs=1048576 seek=2 count=1 conv=fsync 2>/dev/null; say "rw first write rc=$?"
 dd if=/w/pat1m of="$dev" bs=1048576 seek=2 conv=fsync 2>/dev/null; say "rw write rc=$?"
 echo 3 >/proc/sys/vm/drop_caches
 say "rw sha $(sha256sum <"$dev" | cut -d' ' -f1)"
@@ -210,7 +213,10 @@ t_eq "volatile: every file unchanged" "ATTACH: vol files unchanged" "$(g 'vol fi
 t_eq "persistent: attach" "ATTACH: rw attach rc=0 dev=/dev/nbd0" "$(g 'rw attach')"
 it_expect "persistent: the daemon's argv[0] starts with '@'" '^ATTACH: rw daemon argv0 @'
 it_reject "the daemon locked its memory and set PR_SET_IO_FLUSHER (no warning)" 'vhdtool attach: warning: cannot'
-t_eq "persistent: the 1 MiB write succeeds" "ATTACH: rw write rc=0" "$(g 'rw write')"
+t_eq "persistent: a 1 MiB write into a new block succeeds" "ATTACH: rw first write rc=0" "$(g 'rw first write')"
+t_eq "persistent: a 1 MiB write over it succeeds" "ATTACH: rw write rc=0" "$(g 'rw write')"
+it_expect "read-only: reads were spliced from the layer files" 'detached \(.*; [1-9][0-9]* reads and 0 writes spliced\)'
+it_expect "persistent: the write into allocated sectors was spliced into the top layer" 'detached \(.*; [0-9]+ reads and [1-9][0-9]* writes spliced\)'
 t_eq "persistent: detach" "ATTACH: rw detach rc=0" "$(g 'rw detach')"
 t_eq "explicit parents: attach" "ATTACH: ex attach rc=0 dev=/dev/nbd0" "$(g 'ex attach')"
 it_expect "the files were written back" '^ATTACH: files written back'

@@ -1,4 +1,9 @@
-/* Unit tests: the walk over a chain's data ranges (format/data_walk.c).
+/* Unit tests: the walk over a chain's data ranges (format/data_walk.c),
+ * and vb_layer_map (format/vhd_layer.c), which vhdtool attach splices
+ * from: random requests resolved layer by layer through the map, with the
+ * file bytes it names, equal the disk read through the top layer; a write
+ * over a run the map calls marked changes exactly those file bytes. */
+/* The walk:
  * Every chain is checked three ways: the ranges are ascending, maximal and
  * sector-aligned; a sector is inside a range exactly when some layer has it
  * (vb_layer_sector_present, one sector at a time); and zeroed memory with
@@ -280,6 +285,114 @@ static void random_three_layer_chains(void **state)
     free(r);
 }
 
+/* Resolves len bytes at off through c's layers with vb_layer_map into dst
+ * (file bytes or zeros). */
+static void map_read(struct chain *c, uint64_t off, uint64_t len, uint8_t *dst)
+{
+    while (len > 0) {
+        uint64_t piece = len;
+        unsigned l = 0;
+        vb_map m;
+        for (;;) {
+            assert_int_equal(vb_layer_map(c->layers[l], off, piece, 0, &m), VB_OK);
+            assert_true(m.len > 0 && m.len <= piece);
+            piece = m.len;
+            if (m.kind != VB_MAP_PARENT)
+                break;
+            l++;
+            assert_true(l < c->count); /* the base never sends a read further */
+        }
+        if (m.kind == VB_MAP_FILE) {
+            assert_true(m.file_offset + piece <= c->files[l]->size);
+            memcpy(dst, c->files[l]->data + m.file_offset, piece);
+        } else {
+            memset(dst, 0, piece);
+        }
+        off += piece;
+        len -= piece;
+        dst += piece;
+    }
+}
+
+static void map_resolves_like_reads(void **state)
+{
+    (void)state;
+    static const uint32_t block_sizes[] = { 4 * KIB, 8 * KIB, 64 * KIB, 512 * KIB };
+    for (unsigned round = 0; round < 8; round++) {
+        rng_state = 2000 + round;
+        struct chain c = { .size = 2 * MIB + 512 * (rng() % 64) };
+        add_layer(&c, round % 4 == 3 ? VB_DISK_FIXED : VB_DISK_DYNAMIC, block_sizes[rng() % 4]);
+        add_layer(&c, VB_DISK_DIFF, block_sizes[rng() % 4]);
+        add_layer(&c, VB_DISK_DIFF, block_sizes[rng() % 4]);
+        scribble(&c, 0, round % 4 == 3 ? 0 : 6, 40000);
+        scribble(&c, 1, 8, 12000);
+        scribble(&c, 2, 8, 3000);
+        finish(&c);
+        uint8_t *want = malloc(c.size), *got = malloc(c.size);
+        assert_int_equal(vb_source_read(vb_layer_source(c.layers[0]), 0, want, c.size), VB_OK);
+        map_read(&c, 0, c.size, got);
+        assert_memory_equal(got, want, c.size);
+        for (unsigned n = 0; n < 200; n++) {
+            uint64_t off = rng() % c.size, len = 1 + rng() % 70000;
+            if (n % 2 == 0)
+                off &= ~511ull;
+            if (len > c.size - off)
+                len = c.size - off;
+            map_read(&c, off, len, got);
+            assert_memory_equal(got, want + off, len);
+        }
+        /* a write over a marked run changes the file's bytes there and nothing else */
+        unsigned marked = 0;
+        for (unsigned n = 0; n < 200; n++) {
+            uint64_t off = (rng() % c.size) & ~511ull, len = 512 * (1 + rng() % 40);
+            if (len > c.size - off)
+                continue;
+            if (n % 2 == 0) { /* half the probes over sectors just written (marked by the write) */
+                uint8_t *fill = malloc(len);
+                memset(fill, 0x5A, len);
+                assert_int_equal(vb_source_write(vb_layer_source(c.layers[0]), off, fill, len), VB_OK);
+                free(fill);
+            }
+            vb_map m;
+            assert_int_equal(vb_layer_map(c.layers[0], off, len, VB_MAP_BITMAP, &m), VB_OK);
+            if (m.kind != VB_MAP_FILE || !m.marked)
+                continue;
+            marked++;
+            memsource *f = c.files[0];
+            size_t before_size = f->size;
+            uint8_t *before = malloc(f->size), *data = malloc(m.len);
+            memcpy(before, f->data, f->size);
+            for (uint64_t i = 0; i < m.len; i++)
+                data[i] = (uint8_t)(rng() | 1);
+            assert_int_equal(vb_source_write(vb_layer_source(c.layers[0]), off, data, m.len), VB_OK);
+            assert_int_equal(f->size, before_size);
+            memcpy(before + m.file_offset, data, m.len);
+            assert_memory_equal(f->data, before, f->size);
+            free(before);
+            free(data);
+        }
+        assert_true(marked > 0);
+        free(want);
+        free(got);
+        free_chain(&c);
+    }
+}
+
+static void map_refuses_out_of_range(void **state)
+{
+    (void)state;
+    struct chain c = { .size = 1 * MIB };
+    add_layer(&c, VB_DISK_DYNAMIC, 64 * KIB);
+    finish(&c);
+    vb_map m;
+    assert_int_equal(vb_layer_map(c.layers[0], 0, 0, 0, &m), VB_ERR_OUT_OF_RANGE);
+    assert_int_equal(vb_layer_map(c.layers[0], MIB - 512, 1024, 0, &m), VB_ERR_OUT_OF_RANGE);
+    assert_int_equal(vb_layer_map(c.layers[0], 64 * KIB - 512, 4096, 0, &m), VB_OK);
+    assert_int_equal(m.kind, VB_MAP_ZERO);
+    assert_int_equal(m.len, 512); /* a run ends at its block's end */
+    free_chain(&c);
+}
+
 static void huge_sparse_disk_is_walked_by_blocks(void **state)
 {
     (void)state;
@@ -363,6 +476,8 @@ int main(void)
         cmocka_unit_test(huge_sparse_disk_is_walked_by_blocks),
         cmocka_unit_test(callback_status_stops_the_walk),
         cmocka_unit_test(unreadable_bitmap_is_an_error),
+        cmocka_unit_test(map_resolves_like_reads),
+        cmocka_unit_test(map_refuses_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
