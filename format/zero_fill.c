@@ -85,3 +85,36 @@ uint64_t vb_zero_fill(uint8_t *p, uint64_t n)
         }
     return stored;
 }
+
+uint64_t vb_holes_split(const vb_span *ranges, uint64_t n, uint64_t size, uint64_t piece, vb_span *out, uint64_t max)
+{
+    uint64_t count = 0, at = 0;
+    for (uint64_t i = 0; i <= n; i++) {
+        uint64_t end = i < n ? ranges[i].offset : size;
+        while (at < end) {
+            uint64_t len = end - at < piece ? end - at : piece;
+            if (count == max)
+                return max + 1;
+            out[count].offset = at;
+            out[count].length = len;
+            count++;
+            at += len;
+        }
+        if (i < n)
+            at = ranges[i].offset + ranges[i].length;
+    }
+    return count;
+}
+
+bool vb_zero_job_step(vb_zero_job *job)
+{
+    if (__atomic_load_n(&job->stop, __ATOMIC_ACQUIRE))
+        return false;
+    uint64_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_ACQ_REL);
+    if (i >= job->count)
+        return false;
+    const vb_span *p = &job->pieces[i];
+    __atomic_fetch_add(&job->stored, vb_zero_fill(job->mem + p->offset, p->length), __ATOMIC_RELAXED);
+    __atomic_fetch_add(&job->done, p->length, __ATOMIC_RELEASE);
+    return true;
+}

@@ -10,6 +10,7 @@
 #ifndef VB_ZERO_FILL_H
 #define VB_ZERO_FILL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VB_ZERO_FILL_UNIT 512u
@@ -19,5 +20,34 @@
  * shorter tail, only into nonzero bytes). Returns the number of bytes it
  * stored (0 when all were zero). */
 uint64_t vb_zero_fill(uint8_t *p, uint64_t n);
+
+/* A byte range of a disk (or of its memory image). */
+typedef struct vb_span {
+    uint64_t offset, length;
+} vb_span;
+
+/* Writes to out (room for max) the gaps between the n data ranges (sorted,
+ * disjoint, inside [0, size)) and after the last one, up to size, each cut
+ * into pieces of at most piece bytes (piece a multiple of
+ * VB_ZERO_FILL_UNIT). Returns the number of pieces, or max + 1 when they
+ * do not fit (out then holds the first max). */
+uint64_t vb_holes_split(const vb_span *ranges, uint64_t n, uint64_t size, uint64_t piece, vb_span *out, uint64_t max);
+
+/* Holes to make zero, shared by several processors: each claims the next
+ * piece with an atomic add, so every piece is done exactly once. */
+typedef struct vb_zero_job {
+    uint8_t *mem;            /* the memory image the pieces' offsets are in */
+    const vb_span *pieces;
+    uint64_t count;
+    uint64_t next;           /* shared: the next piece to claim */
+    uint64_t stored;         /* shared: bytes written (vb_zero_fill's counts) */
+    uint64_t done;           /* shared: bytes of the pieces finished */
+    uint32_t stop;           /* shared: nonzero makes every worker stop */
+} vb_zero_job;
+
+/* Claims one piece of job and makes it zero. Returns true when it did one
+ * (call again), false when none is left or stop is set. Any number of
+ * processors may call it at once. */
+bool vb_zero_job_step(vb_zero_job *job);
 
 #endif

@@ -10,12 +10,15 @@
 # tests/bench/serial_clock.py stamps with the host's clock (the guest's TSC
 # is not steady on a virtual machine).
 #
-# Each disk configuration runs twice over:
+# Runs:
 #   warm  one boot, interleaved rounds after a warm-up round: the memory a
 #         case gets was used by the case before (dirty, already backed by
 #         the host), as memory is on a machine that has been running;
 #   cold  one boot per case and repetition, the case once on memory the
 #         guest has never touched: a first load after power-on in a VM.
+# Each warm run, and each cold one, is made with 1 and with 2 virtual
+# processors (BENCH_RAM_SMP): with 2 the loader zeroes holes on the second
+# one while the first reads (efi/efi_mp.h).
 # Disk configurations (BENCH_RAM_CONFIGS, default "tcg sata nvme"):
 #   tcg   the host disk as QEMU gives it: a read is a memory copy on the
 #         host, faster than the emulated guest CPU writes memory;
@@ -26,7 +29,11 @@
 #
 # Environment: BENCH_RAM_MIB      disk size in MiB (default 2048)
 #              BENCH_RAM_CONFIGS  disk configurations (default "tcg sata nvme")
-#              BENCH_RAM_COLD     cold repetitions per case (default 3; 0 = none)
+#              BENCH_RAM_SMP      processor counts (default "1 2")
+#              BENCH_RAM_COLD     cold repetitions per case (default 2; 0 = none)
+#              BENCH_RAM_COLD_CONFIGS  configurations with cold runs (default "tcg": on a
+#                                 throttled disk the host's cost of backing fresh memory
+#                                 hides the throttle)
 #              BENCH_LIMIT        time limit of one QEMU run in seconds (default 900)
 #              BENCH_RAM_LOG      where to keep the console logs (default build/bench-ramdisk.log)
 # Exit status: 0 when the figures are complete (every run ends with
@@ -35,7 +42,9 @@
 
 MIB=${BENCH_RAM_MIB:-2048}
 CONFIGS=${BENCH_RAM_CONFIGS:-tcg sata nvme}
-COLD=${BENCH_RAM_COLD:-3}
+SMPS=${BENCH_RAM_SMP:-1 2}
+COLD=${BENCH_RAM_COLD:-2}
+COLD_CONFIGS=${BENCH_RAM_COLD_CONFIGS:-tcg}
 LIMIT=${BENCH_LIMIT:-900}
 LOG_KEEP=${BENCH_RAM_LOG:-$T_BUILD/bench-ramdisk.log}
 APP=$T_BUILD/rambench.efi
@@ -85,23 +94,24 @@ dd if="$DISK" of="$DISK.seq" bs=4M conv=sparse status=none && mv "$DISK.seq" "$D
 # puts at most 2 GiB below 4 GiB, so the rest (above 4 GiB) must hold it.
 GUEST_MIB=$((2048 + MIB * 2 + 512))
 : >"$W/all.log"
-# bench_boot NAME THROTTLE SETTINGS: one QEMU boot of the app with
-# rambench.cfg set to SETTINGS and the host disk read at most THROTTLE
-# bytes/s (0 = not throttled); its console log with host timestamps goes to
-# $W/NAME.log. Returns 1 when the run did not end with "RAMBENCH: done".
+# bench_boot NAME THROTTLE SMP SETTINGS: one QEMU boot of the app with SMP
+# processors, rambench.cfg set to SETTINGS and the host disk read at most
+# THROTTLE bytes/s (0 = not throttled); its console log with host
+# timestamps goes to $W/NAME.log. Returns 1 when the run did not end with
+# "RAMBENCH: done".
 bench_boot() {
-    local name=$1 throttle=$2 settings=$3 opts=""
+    local name=$1 throttle=$2 smp=$3 settings=$4 opts=""
     [ "$throttle" = 0 ] || opts=",throttling.bps-read=$throttle"
     echo "$settings" | mcopy -o -i "$DISK@@1M" - ::/EFI/BOOT/rambench.cfg || bench_fail "rambench.cfg"
     cp "$OVMF_VARS" "$W/vars.fd"
     python3 "$T_ROOT/tests/bench/serial_clock.py" "$W/$name.log" 'RAMBENCH: (done|error)|X64 Exception Type' -- \
-        timeout --kill-after=5 "$LIMIT" "$QEMU" -machine q35 -accel tcg -m "$GUEST_MIB" -smp 1 \
+        timeout --kill-after=5 "$LIMIT" "$QEMU" -machine q35 -accel tcg -m "$GUEST_MIB" -smp "$smp" \
         -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
         -drive "if=pflash,format=raw,unit=1,file=$W/vars.fd" \
         -drive "if=none,id=disk0,format=raw,file=$DISK$opts" -device virtio-blk-pci,drive=disk0,bootindex=0 \
         -nographic -serial mon:stdio -no-reboot -net none
     local rc=$?
-    { echo "=== $name (throttle $throttle B/s; $settings)"; cat "$W/$name.log"; } >>"$W/all.log"
+    { echo "=== $name (throttle $throttle B/s; $smp processors; $settings)"; cat "$W/$name.log"; } >>"$W/all.log"
     if ! grep -q 'RAMBENCH: done' "$W/$name.log"; then
         echo "$name: $(qemu_verdict $rc)" >&2
         grep -E 'RAMBENCH: error|Exception' "$W/$name.log" >&2
@@ -121,18 +131,23 @@ ok=1
 t0=$SECONDS
 for cfg in $CONFIGS; do
     thr=$(throttle_of "$cfg")
-    echo "booting the RAM-disk benchmark under QEMU+OVMF (TCG, ${GUEST_MIB} MiB), disk $cfg: warm rounds..."
-    if [ "$cfg" = tcg ]; then
-        bench_boot "$cfg-warm" "$thr" "rounds 5" || ok=0
-    else # the whole span reads as the blocks do on a throttled disk: left out
-        bench_boot "$cfg-warm" "$thr" "rounds 5 blocks full sparse" || ok=0
-    fi
-    [ "$COLD" -gt 0 ] && echo "... disk $cfg: cold runs, one boot each ($COLD per case)"
+    for smp in $SMPS; do
+        echo "booting the RAM-disk benchmark under QEMU+OVMF (TCG, ${GUEST_MIB} MiB), disk $cfg, $smp processor(s): warm rounds..."
+        if [ "$cfg" = tcg ]; then
+            bench_boot "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 5" || ok=0
+        else # the whole span reads as the blocks do on a throttled disk: left out
+            bench_boot "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 3 blocks full sparse" || ok=0
+        fi
+    done
+    case " $COLD_CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
+    [ "$COLD" -gt 0 ] && echo "... disk $cfg: cold runs, one boot each ($COLD per case and processor count)"
     for ((rep = 1; rep <= COLD; rep++)); do
         cases=(blocks full sparse)
         for ((k = 0; k < 3; k++)); do # the order rotates with the repetition
             c=${cases[(k + rep) % 3]}
-            bench_boot "$cfg-cold-$rep-$c" "$thr" "rounds 0 $c" || ok=0
+            for smp in $SMPS; do
+                bench_boot "$cfg-smp$smp-cold-$rep-$c" "$thr" "$smp" "rounds 0 $c" || ok=0
+            done
         done
     done
 done
@@ -142,9 +157,10 @@ echo "QEMU runs took $((SECONDS - t0)) s (consoles with host timestamps in $LOG_
 [ $ok = 1 ] || exit 1
 echo
 # Each case's time: from its begin line to its end line, on the host's clock.
-python3 - "$W" "$MIB" "$COLD" $CONFIGS <<'PY'
+python3 - "$W" "$MIB" "$COLD" "$COLD_CONFIGS" "$SMPS" $CONFIGS <<'PY'
 import os, re, sys, statistics
-w, mib, cold, configs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+w, mib, cold, cold_configs, smps, configs = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(),
+                                             sys.argv[5].split(), sys.argv[6:])
 names = {"raw": "raw disk, full.vhd's span, 8 MiB requests",
          "blocks": "raw disk, full.vhd's blocks, 2 MiB requests",
          "full": "ram load, full.vhd (all blocks)", "sparse": "ram load, sparse.vhd (10 % of blocks)"}
@@ -162,8 +178,8 @@ def times_of(path, warm):
                 begin[key] = float(stamp)
             elif key in begin and (key[0] > 0) == warm:
                 times.setdefault(key[1], []).append(float(stamp) - begin[key])
-        m = re.search(r"vhdboot: loaded (\d+) MiB of data in \d+ ms .*; (\d+) MiB of holes zeroed in (\d+) ms, "
-                      r"(\d+) MiB of them written", text)
+        m = re.search(r"vhdboot: loaded (\d+) MiB of data in \d+ ms .*; (\d+) MiB of holes zeroed on \d+ processors?, "
+                      r"adding (\d+) ms to the reads, (\d+) MiB of them written", text)
         if m and int(m.group(2)) > 0:
             holes.append((int(m.group(3)), int(m.group(4))))
     if warm:
@@ -183,8 +199,8 @@ def show(label, times, holes):
     if holes:
         z = sorted(h[0] for h in holes)
         wr = sorted(h[1] for h in holes)
-        print("  sparse load's holes (its own TSC figures): made zero in %d ms (median, %d-%d), %d-%d MiB of them "
-              "written" % (statistics.median(z), z[0], z[-1], wr[0], wr[-1]))
+        print("  sparse load's holes (its own TSC figures): %d ms added to the reads (median, %d-%d), %d-%d MiB of "
+              "them written" % (statistics.median(z), z[0], z[-1], wr[0], wr[-1]))
     # Ratios from the medians, and the median of the ratios within each round
     # (the cases of one round ran back to back, under the same host load).
     def paired(a, b):
@@ -202,16 +218,18 @@ labels = {"tcg": "disk as QEMU gives it (a read is a host memory copy)",
           "nvme": "disk throttled to 3 GB/s (a model of an NVMe SSD)"}
 for cfg in configs:
     print("== %s: %s" % (cfg, labels.get(cfg, cfg)))
-    times, holes = times_of(os.path.join(w, cfg + "-warm.log"), True)
-    show("warm: one boot, %d interleaved rounds after a warm-up" % len(times.get("full", [])), times, holes)
-    if cold:
+    for smp in smps:
+        times, holes = times_of(os.path.join(w, "%s-smp%s-warm.log" % (cfg, smp)), True)
+        show("%s cpu, warm: one boot, %d interleaved rounds after a warm-up" % (smp, len(times.get("full", []))),
+             times, holes)
+    for smp in smps if cold and cfg in cold_configs else []:
         times, holes = {}, []
         for rep in range(1, cold + 1):
             for case in ("blocks", "full", "sparse"):
-                t, h = times_of(os.path.join(w, "%s-cold-%d-%s.log" % (cfg, rep, case)), False)
+                t, h = times_of(os.path.join(w, "%s-smp%s-cold-%d-%s.log" % (cfg, smp, rep, case)), False)
                 for k, v in t.items():
                     times.setdefault(k, []).extend(v)
                 holes += h
-        show("cold: one boot per case, first touch of the memory (%d each)" % cold, times, holes)
+        show("%s cpu, cold: one boot per case, first touch of the memory (%d each)" % (smp, cold), times, holes)
     print()
 PY
