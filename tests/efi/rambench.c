@@ -3,9 +3,9 @@
  * allocated) and \sparse.vhd (the same size, a tenth of its blocks
  * allocated).
  *
- * Runs three cases, interleaved (the order rotates every round; round 0 is
- * a warm-up that touches all the memory involved once, which costs the host
- * page faults):
+ * Runs up to four cases, interleaved (the order rotates every round; round 0
+ * is a warm-up that touches all the memory involved once, which costs the
+ * host page faults):
  *   raw     the bytes that hold full.vhd's first disk-size bytes, read from
  *           the raw host disk's BlockIO into fresh EfiReservedMemoryType
  *           pages in requests of the largest size the load uses (8 MiB);
@@ -16,6 +16,10 @@
  *           loader's code: memory check, allocation, data walk, reads,
  *           zeroing of holes), not registered;
  *   sparse  the same for sparse.vhd.
+ * \EFI\BOOT\rambench.cfg, when present, narrows the run: "rounds N" (0..50,
+ * default 5) and the names of the cases to run (default all four). With
+ * "rounds 0" and one case, the run is that case once on memory the guest
+ * has never touched: a first load after power-on.
  * Each case is framed by "RAMBENCH: begin ROUND CASE" and "RAMBENCH: end
  * ROUND CASE" console lines (opening the chain and freeing the memory stay
  * outside): tests/bench/ramdisk_bench.sh times them from outside with the
@@ -28,14 +32,61 @@
 #include "efi/efi_host_opener.h"
 #include "efi/efi_host_volumes.h"
 #include "efi/efi_ramdisk_load.h"
+#include "efi/efi_volume.h"
+#include "format/bytes.h"
 #include "format/platform.h"
 #include "format/vhd.h"
 
 #define ROUNDS 5u
+#define MAX_ROUNDS 50u
 #define REQUEST (8u << 20)   /* as efi/ramdisk_load.c reads */
 enum { CASE_RAW, CASE_BLOCKS, CASE_FULL, CASE_SPARSE, CASE_COUNT };
 static const char *const case_names[CASE_COUNT] = { "raw", "blocks", "full", "sparse" };
 static const char *const vhd_paths[CASE_COUNT] = { "\\full.vhd", "\\full.vhd", "\\full.vhd", "\\sparse.vhd" };
+
+/* The run's settings (see the top of the file). */
+static unsigned rounds = ROUNDS;
+static bool wanted[CASE_COUNT] = { true, true, true, true };
+
+/* Reads \EFI\BOOT\rambench.cfg from the ESP when it exists: "rounds N" and
+ * case names; other words are ignored. */
+static void load_settings(EFI_HANDLE esp)
+{
+    EFI_FILE_HANDLE root = NULL, file = NULL;
+    char text[264] = { 0 }; /* spare zero bytes: a word compare may look past the end */
+    UINTN len = 255;
+    bool named = false, picked[CASE_COUNT] = { false };
+    if (efi_volume_open_root(esp, &root, NULL) != VB_OK)
+        return;
+    if (root->Open(root, &file, L"\\EFI\\BOOT\\rambench.cfg", EFI_FILE_MODE_READ, 0) == EFI_SUCCESS) {
+        if (file->Read(file, &len, text) != EFI_SUCCESS)
+            len = 0;
+        file->Close(file);
+        text[len] = 0;
+        for (const char *p = text; *p; p++) {
+            if (p != text && p[-1] > ' ')
+                continue; /* only at the start of a word */
+            if (vb_memcmp(p, "rounds ", 7) == 0) {
+                unsigned n = 0;
+                for (p += 7; *p >= '0' && *p <= '9'; p++)
+                    n = n * 10 + (unsigned)(*p - '0');
+                rounds = n < MAX_ROUNDS ? n : MAX_ROUNDS;
+                if (!*p)
+                    break;
+                continue;
+            }
+            for (unsigned c = 0; c < CASE_COUNT; c++) {
+                size_t k = vb_strlen(case_names[c]);
+                if (vb_memcmp(p, case_names[c], k) == 0 && (unsigned char)p[k] <= ' ')
+                    picked[c] = named = true;
+            }
+        }
+    }
+    root->Close(root);
+    if (named)
+        for (unsigned c = 0; c < CASE_COUNT; c++)
+            wanted[c] = picked[c];
+}
 
 /* Finds the whole-disk BlockIO whose device path is exactly path. */
 static EFI_BLOCK_IO *find_disk(const EFI_DEVICE_PATH *path)
@@ -179,6 +230,7 @@ static bool load_ram(unsigned round, const char *name, efi_host_volume *vol, con
 /* Runs the rounds and prints the figures; returns false if the setup failed. */
 static bool run(EFI_LOADED_IMAGE *loaded)
 {
+    load_settings(loaded->DeviceHandle);
     EFI_DEVICE_PATH *disk_path = efi_devpath_parent(DevicePathFromHandle(loaded->DeviceHandle));
     EFI_BLOCK_IO *disk = disk_path ? find_disk(disk_path) : NULL;
     if (disk_path)
@@ -216,12 +268,16 @@ static bool run(EFI_LOADED_IMAGE *loaded)
         return false;
     }
     efi_say("RAMBENCH: disk %llu MiB (%llu bytes); full.vhd in %llu extent(s), %llu blocks of %u KiB; %u rounds after a "
-            "warm-up, order rotating\n", (unsigned long long)(size >> 20), (unsigned long long)size,
-            (unsigned long long)map.count, (unsigned long long)n_blocks, info.block_size / 1024, ROUNDS);
+            "warm-up, order rotating; cases:%s%s%s%s\n", (unsigned long long)(size >> 20), (unsigned long long)size,
+            (unsigned long long)map.count, (unsigned long long)n_blocks, info.block_size / 1024, rounds,
+            wanted[CASE_RAW] ? " raw" : "", wanted[CASE_BLOCKS] ? " blocks" : "", wanted[CASE_FULL] ? " full" : "",
+            wanted[CASE_SPARSE] ? " sparse" : "");
 
-    for (unsigned round = 0; round <= ROUNDS; round++) {
+    for (unsigned round = 0; round <= rounds; round++) {
         for (unsigned k = 0; k < CASE_COUNT; k++) {
             unsigned c = (k + round) % CASE_COUNT;
+            if (!wanted[c])
+                continue;
             bool ok = c == CASE_RAW      ? read_raw(round, case_names[c], disk, contiguous, n_contiguous, size)
                       : c == CASE_BLOCKS ? read_raw(round, case_names[c], disk, blocks, n_blocks, size)
                                          : load_ram(round, case_names[c], esp, vhd_paths[c]);

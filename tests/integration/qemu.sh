@@ -41,6 +41,7 @@ qemu_seen() {
 #   QEMU_DISK2=IMG attaches a second raw disk (virtio-blk, not bootable);
 #   QEMU_DISK2_OPTS adds device properties to it (e.g. logical_block_size=4096).
 #   QEMU_DISK_OPTS adds -drive options to DISK (e.g. throttling.bps-read=N).
+#   QEMU_SMP sets the number of processors (default 1).
 #   QEMU_VARS_FILE=FILE keeps the firmware's variable store in FILE across
 #   runs (created from OVMF_VARS when absent); default: a fresh copy each run.
 #   QEMU_SERIAL_TEE=1 also copies the console to stdout live (the demo).
@@ -54,7 +55,7 @@ qemu_run() {
     [ -n "${QEMU_VARS_FILE:-}" ] && [ -s "$vars" ] || cp "$OVMF_VARS" "$vars"
     mkfifo "$dir/console-in"
     : >"$log.raw"
-    timeout --kill-after=5 "$limit" "$QEMU" -machine q35 -accel tcg -m "$QEMU_MEM" -smp 1 \
+    timeout --kill-after=5 "$limit" "$QEMU" -machine q35 -accel tcg -m "$QEMU_MEM" -smp "${QEMU_SMP:-1}" \
         -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
         -drive "if=pflash,format=raw,unit=1,file=$vars" \
         -drive "if=none,id=disk0,format=raw,file=$disk${QEMU_DISK_OPTS:+,$QEMU_DISK_OPTS}" \

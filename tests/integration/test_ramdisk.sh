@@ -7,7 +7,12 @@
 #      busybox guest (pmem_guest.sh) loads nfit + nd_pmem and reports
 #      /dev/pmem0: its size is the virtual disk's and its sha256 the chain
 #      flattened on the host with `vhdtool convert -O raw`; it writes to it
-#      and reads the data back; the VHD files stay byte-identical.
+#      and reads the data back; the VHD files stay byte-identical. The
+#      firmware's free memory is dirty first (build/dirtymem.efi fills it
+#      with 0xA5, then starts vhdboot), so the sha256 shows that every hole
+#      of the chain was made zero, not left as memory happened to be.
+#      Run twice: with one processor (the holes zeroed after the reads),
+#      and with two (the second processor zeroes them during the reads).
 #   2. A VHD larger than the guest's memory, switched to ram in the `e`
 #      editor, is refused with a message naming both sizes, back at the
 #      menu, nothing started.
@@ -43,23 +48,34 @@ SHA_BASE=$(esp_sha "$ESP" /vms/ram/base.vhd)
 SHA_TOP=$(esp_sha "$ESP" /vms/ram/top.vhd)
 
 # --- 1. Linux finds the chain as /dev/pmem0 ------------------------------------------
+[ -s "$T_BUILD/dirtymem.efi" ] && [ -s "$T_BUILD/noramdisk.efi" ] ||
+    it_setup_fail "missing $T_BUILD/dirtymem.efi or noramdisk.efi (make test-build)"
+esp_put "$ESP" "$T_BUILD/vhdboot.efi" /EFI/BOOT/VHDBOOT.EFI && esp_put "$ESP" "$T_BUILD/dirtymem.efi" /EFI/BOOT/BOOTX64.EFI ||
+    it_setup_fail "dirtymem.efi as the boot file"
 it_conf_single "RAM disk chain" '\vms\ram\top.vhd' ram | esp_conf "$ESP"
 IT_LIMIT=240
-it_boot ram-pmem "$ESP"
-it_expect "ram: the loader reads the chain's data into memory" \
-    "^vhdboot: loading .*top\.vhd into memory: $((FLAT_SIZE >> 20)) MiB disk, [0-9]+ MiB of data \(Esc cancels\)"
-it_expect "ram: the load reports its time and rate" '^vhdboot: loaded [0-9]+ MiB of data in [0-9]+ ms \([0-9]+\.[0-9] MiB/s; [0-9]+ MiB of holes zeroed in [0-9]+ ms\)'
-it_expect "ram: the RAM disk is installed" "^vhdboot: installed RAM disk of $((FLAT_SIZE >> 20)) MiB \(ram\)"
-it_expect "ram: systemd-boot started from the RAM disk" '^vhdboot: starting .*BOOTX64.EFI'
-it_expect "guest: /dev/pmem0 has the virtual disk's size ($FLAT_SIZE bytes)" "^PMEM: size $FLAT_SIZE\$"
-it_expect "guest: /dev/pmem0's sha256 is the flattened chain's (vhdtool convert -O raw)" "^PMEM: sha256 $FLAT_SHA\$"
-it_expect "guest: data written to /dev/pmem0 reads back" '^PMEM: write ok$'
-it_expect_guest "guest: the top layer's marker (the chain's newest data) and a clean power-off" '^GUEST-MARKER: RAM-LAYER2$'
-t_eq "the base VHD is byte-identical after the guest wrote to its disk" "$SHA_BASE" "$(esp_sha "$ESP" /vms/ram/base.vhd)"
-t_eq "the top VHD is byte-identical after the guest wrote to its disk" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
+for smp in 1 2; do
+    QEMU_SMP=$smp it_boot ram-pmem-smp$smp "$ESP"
+    on="on $smp processors?"
+    it_expect "ram ($smp cpu): the free memory was made dirty first" '^DIRTYMEM: filled [1-9][0-9]* MiB of free memory with 0xA5'
+    it_expect "ram ($smp cpu): the loader reads the chain's data into memory" \
+        "^vhdboot: loading .*top\.vhd into memory: $((FLAT_SIZE >> 20)) MiB disk, [0-9]+ MiB of data \(Esc cancels\)"
+    it_expect "ram ($smp cpu): the load reports its time and rate, the holes zeroed $on" \
+        "^vhdboot: loaded [0-9]+ MiB of data in [0-9]+ ms \([0-9]+\.[0-9] MiB/s; [0-9]+ MiB of holes zeroed $on, adding [0-9]+ ms to the reads, [0-9]+ MiB of them written\)"
+    it_expect "ram ($smp cpu): the holes lay on dirty memory and were written" 'MiB of holes zeroed on [0-9]+ processors?, adding [0-9]+ ms to the reads, [1-9][0-9]* MiB of them written\)'
+    it_expect "ram ($smp cpu): the RAM disk is installed" "^vhdboot: installed RAM disk of $((FLAT_SIZE >> 20)) MiB \(ram\)"
+    it_expect "ram ($smp cpu): systemd-boot started from the RAM disk" '^vhdboot: starting .*BOOTX64.EFI'
+    it_expect "guest ($smp cpu): /dev/pmem0 has the virtual disk's size ($FLAT_SIZE bytes)" "^PMEM: size $FLAT_SIZE\$"
+    it_expect "guest ($smp cpu): /dev/pmem0's sha256 is the flattened chain's (vhdtool convert -O raw)" "^PMEM: sha256 $FLAT_SHA\$"
+    it_expect "guest ($smp cpu): data written to /dev/pmem0 reads back" '^PMEM: write ok$'
+    it_expect_guest "guest ($smp cpu): the top layer's marker (the chain's newest data) and a clean power-off" '^GUEST-MARKER: RAM-LAYER2$'
+    t_eq "the base VHD is byte-identical after the guest wrote to its disk ($smp cpu)" "$SHA_BASE" "$(esp_sha "$ESP" /vms/ram/base.vhd)"
+    t_eq "the top VHD is byte-identical after the guest wrote to its disk ($smp cpu)" "$SHA_TOP" "$(esp_sha "$ESP" /vms/ram/top.vhd)"
+done
 
 # --- 2. larger than the guest's memory: refused, back at the menu ------------------
 # The entry says readonly; the `e` editor switches it to ram for this boot.
+esp_put "$ESP" "$T_BUILD/vhdboot.efi" /EFI/BOOT/BOOTX64.EFI || it_setup_fail "vhdboot.efi as the boot file again"
 "$VHDTOOL" create dynamic 1G "$W/huge.vhd" --exact-size >/dev/null || it_setup_fail "1 GiB dynamic VHD"
 esp_put "$ESP" "$W/huge.vhd" /vms/ram/huge.vhd || it_setup_fail "copy huge.vhd"
 printf 'timeout 5\ndefault big\nentry big\n  title Too big for memory\n  vhd \\vms\\ram\\huge.vhd\n  write readonly\n' |
@@ -103,8 +119,7 @@ it_expect "Esc: the full load's RAM disk is installed" '^vhdboot: installed RAM 
 
 # --- 4. firmware without EFI_RAM_DISK_PROTOCOL: volatile offered -------------------
 # build/noramdisk.efi removes the protocol from OVMF, then starts vhdboot.
-[ -s "$T_BUILD/noramdisk.efi" ] || it_setup_fail "missing $T_BUILD/noramdisk.efi (make test-build)"
-esp_put "$ESP" "$T_BUILD/vhdboot.efi" /EFI/BOOT/VHDBOOT.EFI && esp_put "$ESP" "$T_BUILD/noramdisk.efi" /EFI/BOOT/BOOTX64.EFI ||
+esp_put "$ESP" "$T_BUILD/noramdisk.efi" /EFI/BOOT/BOOTX64.EFI ||
     it_setup_fail "noramdisk.efi as the boot file"
 it_conf_single "RAM disk chain" '\vms\ram\top.vhd' ram | esp_conf "$ESP"
 IT_LIMIT=240
