@@ -40,6 +40,7 @@
  *   vhdx_locator_write.c   rewriting a VHDX parent locator (set-parent)
  *   data_walk.h, data_walk.c the ranges of a chain that hold data (RAM-disk loading)
  *   progress.h, progress.c percent, MiB/s and time left of a long load
+ *   zero_fill.h, zero_fill.c making memory zero, writing only what is not (RAM-disk holes)
  *   handoff.h, handoff.c   the VhdbootDisk record and vhdboot.disk= text (loader -> OS)
  *   regf.h, regf_struct.h  registry hive (regf) API and on-disk cells
  *   regf_read.c            hostile-input-safe hive reader
