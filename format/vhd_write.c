@@ -139,7 +139,15 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
     uint8_t *bits = vb_alloc(info->bitmap_size);
     if (!bits)
         return VB_ERR_NO_MEMORY;
-    for (uint32_t s = in_block / VB_SECTOR; s < (in_block + len) / VB_SECTOR; s++)
+    /* A dynamic disk's new block is zeros wherever nothing is written, which
+     * is what a clear bit reads as: every bit is set, so later writes into
+     * the block never touch the bitmap (and need no flush before it). In a
+     * differencing disk a clear bit reads the parent: only the written
+     * sectors' bits are set. */
+    bool whole = info->type != VB_DISK_DIFF;
+    uint32_t from = whole ? 0 : in_block / VB_SECTOR;
+    uint32_t to = whole ? layer->sectors_per_block : (uint32_t)((in_block + len) / VB_SECTOR);
+    for (uint32_t s = from; s < to; s++)
         vb_bitmap_set(bits, s);
 
     /* the old footer stays intact until the file has durably grown */
