@@ -2,8 +2,9 @@
 # Runs in the Debian guest at multi-user (vhdboot-guest-test.service): prints
 # the root device and what the previous boot left, writes a marker file and
 # 8 MiB of data, and powers off. The host volume (/run/vhdboot/host) may hold
-# vhdboot-test.mode: "write" (default) or "powerloss" (write without end; the
-# test kills QEMU meanwhile).
+# vhdboot-test.mode: "write" (default), "reboot" (the same, then a reboot
+# instead of a poweroff: QEMU runs with -no-reboot and ends) or "powerloss"
+# (write without end; the test kills QEMU meanwhile).
 d=/var/lib/vhdboot-test
 say() { echo "VHDBOOT-TEST: $*"; }
 mode=$(cat /run/vhdboot/host/vhdboot-test.mode 2>/dev/null || echo write)
@@ -26,4 +27,4 @@ else
     say "write-failed"
 fi
 say "done"
-systemctl --no-block poweroff
+if [ "$mode" = reboot ]; then systemctl --no-block reboot; else systemctl --no-block poweroff; fi

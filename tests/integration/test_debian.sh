@@ -143,8 +143,12 @@ ntfs_out "$W/ntfs-before.img"
 BASE_SHA=$(ntfscat "$W/ntfs-before.img" /vms/chain/base.vhd | sha256sum | cut -c1-64)
 MID_SHA=$(esp_sha "$ESP" /vms/chain/mid.vhd)
 it_conf_single "Debian chain" '\vms\chain\top.vhd' persistent | esp_conf "$ESP"
+# this boot ends in a reboot, not a poweroff: the same shutdown path must run
+printf 'reboot\n' | mcopy -o -i "$ESP@@1M" - ::/vhdboot-test.mode
 it_boot debian-chain "$ESP"
+mdel -i "$ESP@@1M" ::/vhdboot-test.mode
 guest_common chain
+it_expect "chain: the guest ended with a reboot" 'reboot: Restarting system'
 it_expect "chain: the loader opened 3 layers" '^vhdboot: opened chain of 3 layer'
 M3=$(marker)
 mkdir -p "$W/c3"
