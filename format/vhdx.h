@@ -101,6 +101,12 @@ const vb_vhdx_info *vb_layer_vhdx(const vb_layer *layer);
  * are derived from the old ones). No effect on a VHD layer. */
 void vb_vhdx_set_write_guids(vb_layer *layer, const uint8_t guids[32]);
 
+/* Whether layer is a VHDX whose whole virtual disk is one run of its file
+ * (no parent, every block FULLY_PRESENT and back to back, no log replayed
+ * in memory: the file's bytes are the disk's), and where in the file that
+ * run starts (*offset). False for a VHD. */
+bool vb_vhdx_linear_data(const vb_layer *layer, uint64_t *offset);
+
 /* Points a differencing VHDX at its moved parent: a new parent locator
  * (parent_linkage/parent_linkage2 kept, relative_path and absolute_win32_path
  * replaced, volume_path dropped) in free metadata space, then the table

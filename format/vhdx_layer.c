@@ -351,6 +351,15 @@ static void find_linear(struct vb_vhdx *x)
     x->linear_base = base;
 }
 
+bool vb_vhdx_linear_data(const vb_layer *layer, uint64_t *offset)
+{
+    const struct vb_vhdx *x = layer ? layer->vhdx : NULL;
+    if (!x || !x->linear || x->info.log_replayed_in_memory)
+        return false;
+    *offset = x->linear_base;
+    return true;
+}
+
 /* Keeps the first overlap line for the open refusal. */
 static void copy_first_line(void *ctx, const char *text)
 {

@@ -1,4 +1,4 @@
-/* vhdtool: a fixed VHD behind a loop device (see loop_attach.h). */
+/* vhdtool: a fixed VHD (or a read-only fixed VHDX) behind a loop device (see loop_attach.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -8,7 +8,8 @@
 #include <unistd.h>
 #include "tools/loop_attach.h"
 
-int vt_loop_attach(const char *path, uint64_t size, bool read_only, char *dev, size_t cap, char *err, size_t ecap)
+int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_only, char *dev, size_t cap, char *err,
+                   size_t ecap)
 {
     int mode = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -42,7 +43,7 @@ int vt_loop_attach(const char *path, uint64_t size, bool read_only, char *dev, s
         memset(&cfg, 0, sizeof cfg);
         cfg.fd = (uint32_t)file;
         cfg.block_size = 512;
-        cfg.info.lo_offset = 0;
+        cfg.info.lo_offset = offset;
         cfg.info.lo_sizelimit = size;
         cfg.info.lo_flags = LO_FLAGS_DIRECT_IO | (read_only ? LO_FLAGS_READ_ONLY : 0);
         snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", path);

@@ -48,9 +48,10 @@ static const char attach_usage[] =
     "`vhdtool detach`. Parents are found through FILE's locators, or given in\n"
     "order (PARENT of FILE first, base last; their UUIDs are checked).\n"
     "A fixed VHD (persistent or read-only) becomes a loop device over its data\n"
-    "instead (/dev/loopN, no daemon): kernel-only, as fast as a raw file. A fixed\n"
-    "VHDX always goes through NBD (its data does not start at offset 0, and its\n"
-    "first write must renew the header's write GUIDs).\n"
+    "instead (/dev/loopN, no daemon): kernel-only, as fast as a raw file. So does a\n"
+    "VHDX attached --read-only whose data is one run of the file (a fixed VHDX, a\n"
+    "fully written dynamic one); written, a VHDX goes through NBD (its first write\n"
+    "must renew the header's write GUIDs).\n"
     "\n"
     "options:\n"
     "  --persistent     writes go into FILE, the top layer (default); parents are never written\n"
@@ -58,7 +59,7 @@ static const char attach_usage[] =
     "                   past it writes fail with an I/O error and one log line\n"
     "  --read-only      the block device is read-only\n"
     "  --device DEV     use /dev/nbdN (default: the first free one)\n"
-    "  --nbd            serve a fixed VHD through NBD too (default: a loop device over its data)\n"
+    "  --nbd            serve a fixed VHD (or VHDX) through NBD too (default: a loop device over its data)\n"
     "  --foreground     serve in this process (print the device, then serve until detached)\n"
     "  -h, --help       this text\n"
     "Needs the nbd module (modprobe nbd) and root. exit status: 0 attached, 1 failed, 2 usage error\n";
@@ -357,13 +358,20 @@ static int run_attach(int argc, char **argv)
     }
     if (!force_nbd && mode != MODE_VOLATILE && index < 0 && !s.explicit_chain && vb_chain_depth(s.disk.chain) == 1) {
         const vb_vhd_info *info = vb_layer_info(vb_chain_layer(s.disk.chain, 0));
-        /* VHD only: a fixed VHDX's data sits behind its headers and tables */
-        if (info->format == VB_FORMAT_VHD && info->type == VB_DISK_FIXED && !info->footer_from_copy &&
-            info->footer_offset >= info->disk_size) {
+        /* a fixed VHD: its data starts the file. A VHDX only read-only (its
+         * first write must renew the header's write GUIDs, which a loop
+         * device would not do) and only when its data is one run of the
+         * file, found behind its headers and tables. */
+        uint64_t offset = 0;
+        bool vhd = info->format == VB_FORMAT_VHD && info->type == VB_DISK_FIXED && !info->footer_from_copy &&
+                   info->footer_offset >= info->disk_size;
+        bool vhdx = info->format == VB_FORMAT_VHDX && mode == MODE_READONLY &&
+                    vb_vhdx_linear_data(vb_chain_layer(s.disk.chain, 0), &offset);
+        if (vhd || vhdx) {
             char dev[64], err[512];
             uint64_t size = info->disk_size;
             close_disk(&s);
-            if (vt_loop_attach(argv[optind], size, mode == MODE_READONLY, dev, sizeof dev, err, sizeof err) < 0)
+            if (vt_loop_attach(argv[optind], offset, size, mode == MODE_READONLY, dev, sizeof dev, err, sizeof err) < 0)
                 return vt_error("%s", err);
             printf("%s\n", dev);
             return VT_EXIT_OK;

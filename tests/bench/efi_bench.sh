@@ -11,8 +11,9 @@
 # from the same disk a few times, with an entry for a 4 GiB dynamic VHD on
 # the NTFS partition, and prints its "vhdboot: ready in N ms" line (loader
 # start to StartImage) for each boot. With BENCH_FORMAT=vhdx the volumes
-# also hold the same disks as VHDX (\fixed.vhdx, ...) and (b) has a VHDX row
-# after each VHD row. Figures only, never a verdict.
+# also hold the same disks as VHDX (\fixed.vhdx, ...): (b) has a VHDX row
+# after each VHD row, and (a) is also read over fixed.vhdx's data (a control
+# for where a file lies on the disk). Figures only, never a verdict.
 #
 # Environment: BENCH_MIB  virtual disk size in MiB (default 256)
 #              BENCH_ROUNDS  passes over all cases (default 3)

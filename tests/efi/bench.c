@@ -5,7 +5,8 @@
  *
  * When the volumes also hold \fixed.vhdx, \dynamic.vhdx and \top.vhdx (->
  * \middle.vhdx -> \base.vhdx), each (b) case below is followed by the same
- * case through the VHDX, in the same rounds.
+ * case through the VHDX, in the same rounds, and (a) is read a second time
+ * over the bytes of fixed.vhdx's data (a control, rated against the first).
  *
  * Measures sequential reads (1 MiB requests over the whole virtual disk) and
  * random reads (4 KiB requests at fixed-seed offsets) through:

@@ -59,6 +59,27 @@ else
         expect_rc "--nbd keeps a fixed VHD on NBD (fails here without nbd, naming it)" 1 "$VHDTOOL" attach --nbd --read-only "$T_TMP/fixed.vhd"
         t_grep "the message names nbd" "nbd" "$T_TMP/err"
     fi
+    # A read-only fixed VHDX: a loop device over its data, behind the headers
+    # and tables; the file is not written. Written, a VHDX needs NBD (its
+    # first write renews the header's write GUIDs).
+    head -c $((8 << 20)) /dev/urandom >"$T_TMP/x8m"
+    "$VHDTOOL" create fixed 8M "$T_TMP/fixed.vhdx" --format vhdx --block-size 1M >/dev/null 2>&1 &&
+        "$VHDTOOL" write "$T_TMP/fixed.vhdx" 0 --in "$T_TMP/x8m" >/dev/null || t_fail "setup: fixed VHDX"
+    xsha=$(sha256sum <"$T_TMP/fixed.vhdx" | cut -d' ' -f1)
+    expect_rc "read-only attach of a fixed VHDX" 0 "$VHDTOOL" attach --read-only "$T_TMP/fixed.vhdx"
+    dev=$(cat "$T_TMP/out")
+    t_grep "a read-only fixed VHDX becomes a loop device" '^/dev/loop[0-9]+$' "$T_TMP/out"
+    t_eq "the loop device has the VHDX's virtual size" 8388608 "$(blockdev --getsize64 "$dev" 2>/dev/null)"
+    t_eq "the loop device reads the VHDX's data (not its headers)" "$(sha256sum <"$T_TMP/x8m" | cut -d' ' -f1)" \
+        "$(head -c 8388608 "$dev" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+    expect_rc "detach of the VHDX's loop device" 0 "$VHDTOOL" detach "$dev"
+    t_eq "the fixed VHDX is unchanged" "$xsha" "$(sha256sum <"$T_TMP/fixed.vhdx" | cut -d' ' -f1)"
+    if [ ! -e /sys/module/nbd ]; then
+        expect_rc "a persistent VHDX attach takes NBD, not a loop (fails here without nbd, naming it)" 1 \
+            "$VHDTOOL" attach "$T_TMP/fixed.vhdx"
+        t_grep "the message names nbd" "nbd" "$T_TMP/err"
+        t_eq "the fixed VHDX is still unchanged" "$xsha" "$(sha256sum <"$T_TMP/fixed.vhdx" | cut -d' ' -f1)"
+    fi
 fi
 
 if ! command -v modprobe >/dev/null 2>&1 || ! modprobe nbd 2>/dev/null || [ ! -e /sys/module/nbd ]; then

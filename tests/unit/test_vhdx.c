@@ -247,10 +247,15 @@ static memsource *make_filled(void)
     return ms;
 }
 
-/* Reads the whole 4 MiB disk and checks block b holds byte want[b]. */
-static void expect_blocks(memsource *ms, const int want[4])
+/* Reads the whole 4 MiB disk and checks block b holds byte want[b]; checks
+ * whether the layer reports its data as one run of the file (at DATA_AT). */
+static void expect_blocks(memsource *ms, const int want[4], bool linear)
 {
     vb_layer *l = open_ok(ms, 0);
+    uint64_t at = 0;
+    assert_int_equal(vb_vhdx_linear_data(l, &at), linear);
+    if (linear)
+        assert_int_equal(at, DATA_AT);
     uint8_t *back = malloc(4 * MIB);
     assert_int_equal(vb_source_read(vb_layer_source(l), 0, back, 4 * MIB), VB_OK);
     for (unsigned b = 0; b < 4; b++)
@@ -273,17 +278,17 @@ static void test_linear_layout(void **state)
 {
     (void)state;
     memsource *ms = make_filled();
-    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0x13 });
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0x13 }, true);
     uint8_t e1[8], e2[8];
     memcpy(e1, ms->data + BAT_AT + 8, 8);
     memcpy(e2, ms->data + BAT_AT + 16, 8);
     memcpy(ms->data + BAT_AT + 8, e2, 8);
     memcpy(ms->data + BAT_AT + 16, e1, 8);
-    expect_blocks(ms, (const int[4]){ 0x10, 0x12, 0x11, 0x13 });
+    expect_blocks(ms, (const int[4]){ 0x10, 0x12, 0x11, 0x13 }, false);
     memcpy(ms->data + BAT_AT + 8, e1, 8);
     memcpy(ms->data + BAT_AT + 16, e2, 8);
     put_le64(ms->data + BAT_AT + 24, 2); /* block 3: ZERO */
-    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0 });
+    expect_blocks(ms, (const int[4]){ 0x10, 0x11, 0x12, 0 }, false);
     memsource_free(ms);
     /* a fixed VHDX whose last block is partial: the tail reads back */
     ms = make(VB_DISK_FIXED, 3 * MIB + 512 * 5, MIB, 512, guids_a);
@@ -297,6 +302,21 @@ static void test_linear_layout(void **state)
     assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back), VB_OK);
     assert_memory_equal(tail, back, sizeof tail);
     assert_int_equal(vb_source_read(vb_layer_source(l), 3 * MIB, back, sizeof back + 1), VB_ERR_OUT_OF_RANGE);
+    uint64_t at = 0;
+    assert_true(vb_vhdx_linear_data(l, &at));
+    vb_layer_close(l);
+    memsource_free(ms);
+    /* a VHD layer is never reported */
+    ms = memsource_new(NULL, 0);
+    vb_create_params vp;
+    memset(&vp, 0, sizeof(vp));
+    vp.type = VB_DISK_FIXED;
+    vp.size = 4 * MIB;
+    vp.uuid = guids_a;
+    assert_int_equal(vb_vhd_create(&ms->src, &vp, NULL), VB_OK);
+    vb_diag d = { 0 };
+    assert_int_equal(vb_layer_open(&ms->src, "\\t.vhd", 0, &l, &d), VB_OK);
+    assert_false(vb_vhdx_linear_data(l, &at));
     vb_layer_close(l);
     memsource_free(ms);
 }
