@@ -184,7 +184,7 @@ static int run_check(const vt_command *cmd, void *o, int argc, char **argv)
 
 const vt_command vt_cmd_check = {
     .name = "check",
-    .summary = "validate a VHD and its chain (optionally repair the footer)",
+    .summary = "validate a VHD or VHDX and its chain (--repair: footer, VHDX log)",
     .usage = usage,
     .options = check_options,
     .option_count = VT_COUNT(check_options),

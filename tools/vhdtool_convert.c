@@ -219,7 +219,7 @@ static int run_convert(const vt_command *cmd, void *o, int argc, char **argv)
 
 const vt_command vt_cmd_convert = {
     .name = "convert",
-    .summary = "convert between raw images and fixed/dynamic VHDs (flattens chains)",
+    .summary = "convert between raw images, VHD and VHDX (flattens chains)",
     .usage = usage,
     .options = convert_options,
     .option_count = VT_COUNT(convert_options),

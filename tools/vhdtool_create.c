@@ -203,7 +203,7 @@ static int run_create(const vt_command *cmd, void *o, int argc, char **argv)
 
 const vt_command vt_cmd_create = {
     .name = "create",
-    .summary = "create a fixed, dynamic or differencing VHD",
+    .summary = "create a fixed, dynamic or differencing VHD or VHDX",
     .usage = usage,
     .options = create_options,
     .option_count = VT_COUNT(create_options),

@@ -263,7 +263,7 @@ static int run_info(const vt_command *cmd, void *o, int argc, char **argv)
 
 const vt_command vt_cmd_info = {
     .name = "info",
-    .summary = "show a VHD's footer, header, locators and parent chain",
+    .summary = "show a VHD's or VHDX's headers, locators and parent chain",
     .usage = usage,
     .options = info_options,
     .option_count = VT_COUNT(info_options),

@@ -5,17 +5,19 @@
 # file and powers off; at shutdown the virtual disk is detached and the host
 # volumes end clean. Host disk 1: GPT, FAT32 ESP (the loader, FAT VHDs);
 # disk 2: MBR, NTFS. The guest is built once (build/guest-cache) with
-# mmdebstrap from Debian's registry (the machine's apt sources). Seven boots:
+# mmdebstrap from Debian's registry (the machine's apt sources). Eight boots:
 #   fat-dyn       dynamic VHD on FAT, persistent: writes a marker
 #   fat-volatile  the same VHD, write volatile: sees the marker of fat-dyn
 #                 (second boot), writes into memory: the file is unchanged
-#   chain         3 layers: base on NTFS, middle and top on FAT, persistent
+#   chain         3 layers: base on NTFS, middle and top on FAT, persistent;
+#                 the guest ends with a reboot (the same shutdown path)
 #   chain-ro      the same chain, write readonly: the guest's write fails,
 #                 every file is unchanged
 #   ntfs-fixed    fixed VHD on NTFS (ntfs-3g in the initramfs), persistent
 #   hibernated    the same with hiberfil.sys saying "hibernated": the volume
 #                 will not mount read-write; one console line, the boot goes
 #                 on the normal path (no root there: it ends, no hang)
+#   vhdx          a dynamic VHDX on FAT, persistent
 #   powerloss     fat-dyn's VHD, QEMU killed while the guest writes
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/debian_guest.sh"
@@ -56,6 +58,7 @@ t_check "the guest's initramfs has vhdtool, nbd, vfat, efivarfs, @ntfs-3g and th
 deb_disk "$LAYER" "$W/guest.img" || it_setup_fail "guest disk"
 read -r ROOT_OFF ROOT_LEN < <(deb_root_range)
 t_check "dynamic VHD of the guest" vhd_from_raw "$W/guest.img" "$W/dyn.vhd" dynamic
+t_check "dynamic VHDX of the guest" "$VHDTOOL" convert "$W/guest.img" "$W/dyn.vhdx" -O vhdx
 t_check "fixed VHD of the guest" vhd_from_raw "$W/guest.img" "$W/fixed.vhd" fixed
 mkdir -p "$W/chain"
 cp "$W/dyn.vhd" "$W/chain/base.vhd" &&
@@ -207,7 +210,20 @@ it_reject "hibernated: the guest never ran from the disk read-only" 'VHDBOOT-TES
 ntfs_out "$W/ntfs-now.img"
 t_eq "hibernated: the VHD on NTFS is unchanged" "$FIXED_SHA" "$(ntfscat "$W/ntfs-now.img" /vms/fixed.vhd | sha256sum | cut -c1-64)"
 
-# --- 7: power loss during writes ----------------------------------------------------------------------
+# --- 7: a dynamic VHDX on FAT, persistent ------------------------------------------------------------
+esp_put "$ESP" "$W/dyn.vhdx" /vms/dyn.vhdx || it_setup_fail "the VHDX on the ESP"
+it_conf_single "Debian dynamic VHDX on FAT" '\vms\dyn.vhdx' persistent | esp_conf "$ESP"
+it_boot debian-vhdx "$ESP"
+guest_common vhdx
+M7=$(marker)
+esp_get "$ESP" /vms/dyn.vhdx "$W/dyn-after.vhdx"
+t_eq "vhdx: the marker the guest wrote is in the VHDX (vhdtool read)" "${M7:-none}" \
+    "$(root_file "$W/dyn-after.vhdx" /var/lib/vhdboot-test/marker)"
+t_check "vhdx: vhdtool check passes" "$VHDTOOL" check "$W/dyn-after.vhdx"
+t_check "vhdx: the guest's root file system is clean (e2fsck -fn)" root_fsck "$W/dyn-after.vhdx"
+t_check "vhdx: the host FAT volume is clean (fsck.vfat -n)" esp_clean
+
+# --- 8: power loss during writes ----------------------------------------------------------------------
 printf 'powerloss\n' | mcopy -o -i "$ESP@@1M" - ::/vhdboot-test.mode
 it_conf_single "Debian power loss" '\vms\dyn.vhd' persistent | esp_conf "$ESP"
 it_boot debian-powerloss "$ESP"
@@ -219,4 +235,5 @@ t_eq "powerloss: the first boot's marker is still there" "${M1:-none}" \
 # root_file left the root partition in root-now.img: replay its journal.
 e2fsck -fy "$W/root-now.img" >/dev/null 2>&1
 t_check "powerloss: after its journal replay the guest's root file system checks clean" e2fsck -fn "$W/root-now.img"
+
 exit $T_FAILED

@@ -28,7 +28,7 @@ installkernel() {
 # install: vhdtool, the shell tools the shared script uses, ntfs-3g as
 # "@ntfs-3g" (spared by systemd's shutdown), the hooks.
 install() {
-    inst_multiple vhdtool blkid readlink awk sort tr head grep ls sleep mount umount modprobe ln mkdir cat rm
+    inst_multiple vhdtool blkid readlink awk sort tr head grep ls sleep mount umount modprobe ln mkdir cat rm sync
     if ntfs3g=$(command -v ntfs-3g); then
         inst_binary "$ntfs3g"
         ln -sf ntfs-3g "${initdir}${ntfs3g%/*}/@ntfs-3g"
