@@ -11,8 +11,8 @@
  * any, make the pieces zero while this one reads the data, then this one
  * takes whatever pieces are left. A chain with more ranges than that is
  * loaded in one pass on this processor, each hole zeroed before the range
- * after it is read. Between
- * requests the console is polled for Esc and the progress line redrawn. */
+ * after it is read. Between requests the console is polled for Esc and the
+ * progress line redrawn. */
 #include <efi.h>
 #include <efilib.h>
 #include "efi_ramdisk_load.h"

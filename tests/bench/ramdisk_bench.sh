@@ -36,6 +36,10 @@
 #                                 hides the throttle)
 #              BENCH_LIMIT        time limit of one QEMU run in seconds (default 900)
 #              BENCH_RAM_LOG      where to keep the console logs (default build/bench-ramdisk.log)
+#              BENCH_RAM_ALT_APP  a second build of rambench.efi (another commit, a trial
+#                                 change): every boot is made with it too, right after
+#                                 the same boot with build/rambench.efi; its figures are
+#                                 printed as "alt"
 # Exit status: 0 when the figures are complete (every run ends with
 # "RAMBENCH: done"), 1 otherwise, 77 when QEMU, OVMF or a tool is missing.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -45,6 +49,8 @@ CONFIGS=${BENCH_RAM_CONFIGS:-tcg sata nvme}
 SMPS=${BENCH_RAM_SMP:-1 2}
 COLD=${BENCH_RAM_COLD:-2}
 COLD_CONFIGS=${BENCH_RAM_COLD_CONFIGS:-tcg}
+ALT_APP=${BENCH_RAM_ALT_APP:-}
+[ -z "$ALT_APP" ] || [ -s "$ALT_APP" ] || { echo "BENCH_RAM_ALT_APP: no file $ALT_APP" >&2; exit 1; }
 LIMIT=${BENCH_LIMIT:-900}
 LOG_KEEP=${BENCH_RAM_LOG:-$T_BUILD/bench-ramdisk.log}
 APP=$T_BUILD/rambench.efi
@@ -94,14 +100,15 @@ dd if="$DISK" of="$DISK.seq" bs=4M conv=sparse status=none && mv "$DISK.seq" "$D
 # puts at most 2 GiB below 4 GiB, so the rest (above 4 GiB) must hold it.
 GUEST_MIB=$((2048 + MIB * 2 + 512))
 : >"$W/all.log"
-# bench_boot NAME THROTTLE SMP SETTINGS: one QEMU boot of the app with SMP
+# bench_boot APP NAME THROTTLE SMP SETTINGS: one QEMU boot of APP with SMP
 # processors, rambench.cfg set to SETTINGS and the host disk read at most
 # THROTTLE bytes/s (0 = not throttled); its console log with host
 # timestamps goes to $W/NAME.log. Returns 1 when the run did not end with
 # "RAMBENCH: done".
 bench_boot() {
-    local name=$1 throttle=$2 smp=$3 settings=$4 opts=""
+    local app=$1 name=$2 throttle=$3 smp=$4 settings=$5 opts=""
     [ "$throttle" = 0 ] || opts=",throttling.bps-read=$throttle"
+    mcopy -o -i "$DISK@@1M" "$app" ::/EFI/BOOT/BOOTX64.EFI || bench_fail "the app on the ESP"
     echo "$settings" | mcopy -o -i "$DISK@@1M" - ::/EFI/BOOT/rambench.cfg || bench_fail "rambench.cfg"
     cp "$OVMF_VARS" "$W/vars.fd"
     python3 "$T_ROOT/tests/bench/serial_clock.py" "$W/$name.log" 'RAMBENCH: (done|error)|X64 Exception Type' -- \
@@ -119,6 +126,13 @@ bench_boot() {
     fi
 }
 
+# boot_each NAME THROTTLE SMP SETTINGS: bench_boot with the app, then (with
+# BENCH_RAM_ALT_APP) the same with the alternative app as alt-NAME.
+boot_each() {
+    bench_boot "$APP" "$@" || return 1
+    [ -z "$ALT_APP" ] || bench_boot "$ALT_APP" "alt-$1" "${@:2}"
+}
+
 throttle_of() {
     case $1 in
     tcg) echo 0 ;;
@@ -134,9 +148,9 @@ for cfg in $CONFIGS; do
     for smp in $SMPS; do
         echo "booting the RAM-disk benchmark under QEMU+OVMF (TCG, ${GUEST_MIB} MiB), disk $cfg, $smp processor(s): warm rounds..."
         if [ "$cfg" = tcg ]; then
-            bench_boot "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 5" || ok=0
+            boot_each "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 5" || ok=0
         else # the whole span reads as the blocks do on a throttled disk: left out
-            bench_boot "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 3 blocks full sparse" || ok=0
+            boot_each "$cfg-smp$smp-warm" "$thr" "$smp" "rounds 3 blocks full sparse" || ok=0
         fi
     done
     case " $COLD_CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
@@ -146,7 +160,7 @@ for cfg in $CONFIGS; do
         for ((k = 0; k < 3; k++)); do # the order rotates with the repetition
             c=${cases[(k + rep) % 3]}
             for smp in $SMPS; do
-                bench_boot "$cfg-smp$smp-cold-$rep-$c" "$thr" "$smp" "rounds 0 $c" || ok=0
+                boot_each "$cfg-smp$smp-cold-$rep-$c" "$thr" "$smp" "rounds 0 $c" || ok=0
             done
         done
     done
@@ -157,10 +171,10 @@ echo "QEMU runs took $((SECONDS - t0)) s (consoles with host timestamps in $LOG_
 [ $ok = 1 ] || exit 1
 echo
 # Each case's time: from its begin line to its end line, on the host's clock.
-python3 - "$W" "$MIB" "$COLD" "$COLD_CONFIGS" "$SMPS" $CONFIGS <<'PY'
+python3 - "$W" "$MIB" "$COLD" "$COLD_CONFIGS" "$SMPS" "$ALT_APP" $CONFIGS <<'PY'
 import os, re, sys, statistics
-w, mib, cold, cold_configs, smps, configs = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(),
-                                             sys.argv[5].split(), sys.argv[6:])
+w, mib, cold, cold_configs, smps, alt, configs = (sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(),
+                                                  sys.argv[5].split(), sys.argv[6], sys.argv[7:])
 names = {"raw": "raw disk, full.vhd's span, 8 MiB requests",
          "blocks": "raw disk, full.vhd's blocks, 2 MiB requests",
          "full": "ram load, full.vhd (all blocks)", "sparse": "ram load, sparse.vhd (10 % of blocks)"}
@@ -216,17 +230,18 @@ def show(label, times, holes):
 labels = {"tcg": "disk as QEMU gives it (a read is a host memory copy)",
           "sata": "disk throttled to 550 MB/s (a model of a SATA SSD)",
           "nvme": "disk throttled to 3 GB/s (a model of an NVMe SSD)"}
-for cfg in configs:
-    print("== %s: %s" % (cfg, labels.get(cfg, cfg)))
+for cfg, pre in [(c, p) for c in configs for p in ([""] + (["alt-"] if alt else []))]:
+    app = "alt (%s)" % alt if pre else "build/rambench.efi"
+    print("== %s: %s; %s" % (cfg, labels.get(cfg, cfg), app))
     for smp in smps:
-        times, holes = times_of(os.path.join(w, "%s-smp%s-warm.log" % (cfg, smp)), True)
+        times, holes = times_of(os.path.join(w, "%s%s-smp%s-warm.log" % (pre, cfg, smp)), True)
         show("%s cpu, warm: one boot, %d interleaved rounds after a warm-up" % (smp, len(times.get("full", []))),
              times, holes)
     for smp in smps if cold and cfg in cold_configs else []:
         times, holes = {}, []
         for rep in range(1, cold + 1):
             for case in ("blocks", "full", "sparse"):
-                t, h = times_of(os.path.join(w, "%s-smp%s-cold-%d-%s.log" % (cfg, smp, rep, case)), False)
+                t, h = times_of(os.path.join(w, "%s%s-smp%s-cold-%d-%s.log" % (pre, cfg, smp, rep, case)), False)
                 for k, v in t.items():
                     times.setdefault(k, []).extend(v)
                 holes += h
