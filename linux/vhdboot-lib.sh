@@ -295,17 +295,20 @@ vb_wait_gone() {
     return 1
 }
 
-# vb_release OLDROOT: the clean end, run as systemd's return-to-initramfs
-# (/run/initramfs/shutdown, where VB_MNT's mounts are seen below OLDROOT):
-# moves the host mounts out of OLDROOT, unmounts OLDROOT (the root on the
+# vb_release OLDROOT [OLDRUN]: the clean end, run as systemd's
+# return-to-initramfs (/run/initramfs/shutdown, where VB_MNT's mounts are
+# seen below OLDROOT, or below OLDRUN when the shutdown environment has
+# moved the old /run's parent there: dracut moves /oldroot/run to
+# /oldsys/run): moves the host mounts out, unmounts OLDROOT (the root on the
 # virtual disk), detaches the virtual disk (flushed, closed) and unmounts the
 # host volumes. Every step goes on after a failure, with a message.
 vb_release() {
     vb_old=$1
+    vb_from=${2:-$1}$VB_BOOT_MNT/
     mount -o rprivate / 2>/dev/null
     # Host mounts: from OLDROOT/run/initramfs/vhdboot/* to /vhdboot/* here.
-    for vb_m in $(awk -v p="$vb_old$VB_BOOT_MNT/" 'index($2, p) == 1 { print $2 }' /proc/mounts); do
-        vb_to=$VB_MNT/${vb_m#"$vb_old$VB_BOOT_MNT/"}
+    for vb_m in $(awk -v p="$vb_from" 'index($2, p) == 1 { print $2 }' /proc/mounts); do
+        vb_to=$VB_MNT/${vb_m#"$vb_from"}
         mkdir -p "$vb_to"
         mount -o move "$vb_m" "$vb_to" || vb_msg "cannot move $vb_m out of the old root"
     done

@@ -3,11 +3,11 @@
 # of initramfs-tools (mmdebstrap, cached in build/guest-cache): the package
 # installs, dracut lists the module, and an initramfs built with it (for the
 # root's own kernel, not host-only) holds vhdtool, the shared script, the
-# initqueue and shutdown hooks, @ntfs-3g and the modules nbd, vfat, nls_cp437,
+# initqueue and pre-shutdown hooks, @ntfs-3g and the modules nbd, vfat, nls_cp437,
 # efivarfs, fuse, nfit and nd_pmem (`write ram`). Then that root, with the
 # initramfs dracut built, boots through vhdboot from a dynamic VHD on the
 # host ESP: the root file system must be the attached NBD disk, the test
-# unit's file must land in the VHD, and at poweroff dracut's shutdown hook
+# unit's file must land in the VHD, and at poweroff the pre-shutdown hook
 # must detach the disk and leave the FAT volume clean.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/debian_guest.sh"
@@ -30,7 +30,7 @@ t_check "dracut builds an initramfs with the module" deb_chroot "$R" dracut --fo
 LIST=$T_TMP/list
 deb_chroot "$R" lsinitrd /tmp/vhdboot-initrd.img >"$LIST" 2>/dev/null
 for f in usr/bin/vhdtool usr/lib/vhdboot/vhdboot-lib.sh 'hooks/initqueue/settled/40-vhdboot-attach.sh' \
-         'hooks/shutdown/10-vhdboot-shutdown.sh' 'bin/@ntfs-3g' 'kernel/drivers/block/nbd.ko' \
+         'hooks/pre-shutdown/10-vhdboot-shutdown.sh' 'bin/@ntfs-3g' 'kernel/drivers/block/nbd.ko' \
          'kernel/fs/fat/vfat.ko' 'kernel/fs/nls/nls_cp437.ko' 'kernel/fs/efivarfs/efivarfs.ko' 'kernel/fs/fuse/fuse.ko' \
          'kernel/drivers/acpi/nfit/nfit.ko' 'kernel/drivers/nvdimm/nd_pmem.ko'; do
     if grep -qF -- "$f" "$LIST"; then t_ok "dracut initramfs holds $f"; else

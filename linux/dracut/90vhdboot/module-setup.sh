@@ -35,5 +35,7 @@ install() {
     fi
     inst_simple /usr/lib/vhdboot/vhdboot-lib.sh
     inst_hook initqueue/settled 40 "$moddir/vhdboot-attach.sh"
-    inst_hook shutdown 10 "$moddir/vhdboot-shutdown.sh"
+    # pre-shutdown: before dracut kills what uses /oldroot (our daemon serves
+    # the root from a file on a host volume mounted below it) and unmounts it
+    inst_hook pre-shutdown 10 "$moddir/vhdboot-shutdown.sh"
 }
