@@ -2,8 +2,8 @@
  * a socket pair (the classic transmission phase: 28-byte requests, 16-byte
  * replies). Requests are taken in the order the kernel queued them (it keeps
  * several in flight on the socket); one buffer of VT_NBD_MAX_REQUEST bytes,
- * allocated up front, serves every request, so the I/O path allocates
- * nothing of its own. */
+ * allocated up front, serves every request that is not spliced (see
+ * nbd_splice.h), so the I/O path allocates nothing of its own. */
 #ifndef VT_NBD_SERVER_H
 #define VT_NBD_SERVER_H
 

@@ -24,7 +24,7 @@
 command -v mkfs.ext4 >/dev/null || { echo "mkfs.ext4 missing"; exit 77; }
 . "$(dirname "$0")/../integration/attach_guest.sh"
 W=$T_TMP
-ROUNDS=${ATTACH_BENCH_ROUNDS:-5}
+ROUNDS=${ATTACH_BENCH_ROUNDS:-7}
 SIZE=${ATTACH_BENCH_MIB:-64}
 for f in "$T_BUILD/vhdtool-static" "$T_BUILD/tests-tools/blkbench"; do
     [ -x "$f" ] || { echo "missing $f (make test-build)"; exit 1; }
