@@ -96,6 +96,7 @@ typedef struct vb_vhd_info {
     uint8_t saved_state;
     bool short_footer;         /* old 511-byte footer */
     bool footer_from_copy;     /* trailing footer damaged, copy at 0 used (read-only open) */
+    bool footer_repaired;      /* writable open: the damaged trailing footer was rewritten from the copy */
     uint64_t footer_offset;    /* where the trailing footer lives */
     /* dynamic / differencing only */
     uint64_t header_offset;
@@ -123,8 +124,9 @@ typedef struct vb_layer vb_layer;
 
 enum vb_open_flags {
     VB_OPEN_WRITABLE = 1u << 0,   /* allow writes to this layer (top layer only) */
-    VB_OPEN_USE_FOOTER_COPY = 1u << 1, /* accept a damaged trailing footer if the copy at 0 is intact;
-                                        * read-only opens only (with VB_OPEN_WRITABLE the footer error is returned) */
+    VB_OPEN_USE_FOOTER_COPY = 1u << 1, /* read-only opens: accept a damaged trailing footer if the copy at 0
+                                        * is intact (a writable open does so only for a footer missing
+                                        * altogether, and rewrites it) */
 };
 
 /* Opens one VHD file over its file source. name is used in messages only.

@@ -57,10 +57,12 @@ static vb_status read_trailing_footer(vb_layer *layer, vb_diag *diag)
     return st;
 }
 
-/* Loads the footer; when the trailing one is damaged and the caller allows
- * it (read-only open with VB_OPEN_USE_FOOTER_COPY), falls back to the copy
- * at offset 0 of a dynamic/differencing file. Sets layer->data_end.
- * Returns VB_OK or the trailing footer's error. */
+/* Loads the footer; when the trailing one is damaged, falls back to the
+ * copy at offset 0 of a dynamic/differencing file if the caller allows it:
+ * a read-only open with VB_OPEN_USE_FOOTER_COPY, or a writable open when
+ * the trailing footer is missing altogether (which then rewrites it, see
+ * repair_trailing_footer). Sets
+ * layer->data_end. Returns VB_OK or the trailing footer's error. */
 static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
 {
     vb_status st = read_trailing_footer(layer, diag);
@@ -68,7 +70,13 @@ static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
         layer->data_end = layer->info.footer_offset;
         return VB_OK;
     }
-    if (!(flags & VB_OPEN_USE_FOOTER_COPY) || (flags & VB_OPEN_WRITABLE) || st == VB_ERR_IO ||
+    /* a writable open repairs only a footer that is not there at all (a
+     * power loss while the file grew: zeros, or the new block's first
+     * sector); a footer that is there but wrong stays an error */
+    bool writable = (flags & VB_OPEN_WRITABLE) != 0;
+    if (writable && st != VB_ERR_BAD_COOKIE)
+        return st;
+    if ((!(flags & VB_OPEN_USE_FOOTER_COPY) && !writable) || st == VB_ERR_IO ||
         layer->file->size < VB_FOOTER_SIZE + VB_HEADER_SIZE)
         return st;
     uint8_t copy[VB_FOOTER_SIZE];
@@ -81,12 +89,39 @@ static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
     vb_memcpy(layer->footer, copy, sizeof(copy));
     layer->info = info;
     layer->info.footer_from_copy = true;
-    layer->info.footer_offset = (layer->file->size - VB_FOOTER_SIZE) / VB_SECTOR * VB_SECTOR;
-    layer->data_end = layer->file->size;
+    if (writable) {
+        /* the footer goes into the file's last sector (a whole one): every
+         * block the BAT points at must end before it (validate_bat) */
+        uint64_t end = (layer->file->size + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+        layer->info.footer_offset = end - VB_FOOTER_SIZE;
+        layer->data_end = layer->info.footer_offset;
+    } else {
+        layer->info.footer_offset = (layer->file->size - VB_FOOTER_SIZE) / VB_SECTOR * VB_SECTOR;
+        layer->data_end = layer->file->size;
+    }
     if (diag) {
         diag->status = VB_OK;
         diag->text[0] = '\0';
     }
+    return VB_OK;
+}
+
+/* A writable open of a file whose trailing footer is damaged while its
+ * copy at offset 0 is intact (a power loss while the file grew: the file
+ * system recorded the new size before the new footer's bytes, which FAT
+ * does not order) and whose BAT is valid: writes the copy into the last
+ * sector, past every block, and flushes. Sets footer_repaired. Returns the
+ * write's status. */
+static vb_status repair_trailing_footer(vb_layer *layer, vb_diag *diag)
+{
+    vb_status st = vb_source_write(layer->file, layer->info.footer_offset, layer->footer, VB_FOOTER_SIZE);
+    if (st == VB_OK)
+        st = vb_source_flush(layer->file);
+    if (st != VB_OK)
+        return vb_fail(diag, st, "%s: cannot rewrite the damaged trailing footer from the copy at offset 0",
+                       layer->name);
+    layer->info.footer_from_copy = false;
+    layer->info.footer_repaired = true;
     return VB_OK;
 }
 
@@ -253,6 +288,8 @@ vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_la
         }
     } else {
         st = open_dynamic(layer, diag);
+        if (st == VB_OK && layer->writable && layer->info.footer_from_copy)
+            st = repair_trailing_footer(layer, diag);
         if (st != VB_OK)
             goto fail;
     }

@@ -163,6 +163,9 @@ static vb_status attach(struct attempt *a, const vb_boot_entry *entry, vb_diag *
         return st;
     }
     efi_say("vhdboot: opened chain of %u layer(s)\n", vb_chain_depth(a->chain));
+    if (vb_layer_info(vb_chain_layer(a->chain, 0))->footer_repaired)
+        efi_say("vhdboot: %s: the trailing footer was damaged (a power loss while the file grew); "
+                "rewritten from the copy at offset 0\n", a->place.path);
 
     efi_host_volume *top_volume = a->place.home;
     bool extent_mapped = true;

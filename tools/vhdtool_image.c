@@ -2,6 +2,7 @@
  * alone, or a raw image — and telling VHDs from raw files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +66,9 @@ vb_status vt_disk_open(const char *host_path, unsigned flags, bool allow_raw, vt
     st = host_chain_open(host_path, flags, &disk->chain, diag);
     if (st != VB_OK)
         return st;
+    if (vb_layer_info(vb_chain_layer(disk->chain, 0))->footer_repaired)
+        fprintf(stderr, "vhdtool: %s: the trailing footer was damaged (a power loss while the file grew); "
+                        "rewritten from the copy at offset 0\n", host_path);
     disk->is_vhd = true;
     disk->src = vb_chain_source(disk->chain);
     return VB_OK;

@@ -229,7 +229,17 @@ it_conf_single "Debian power loss" '\vms\dyn.vhd' persistent | esp_conf "$ESP"
 it_boot debian-powerloss "$ESP"
 it_expect "powerloss: QEMU was stopped while the guest wrote" 'VHDBOOT-TEST: writing'
 esp_get "$ESP" /vms/dyn.vhd "$W/dyn-lost.vhd"
-t_check "powerloss: vhdtool check passes on the VHD" "$VHDTOOL" check "$W/dyn-lost.vhd"
+# Killed while the file grew, the host FAT may have recorded the new size
+# before the new footer's bytes (FAT orders neither): then check reports the
+# damaged trailing footer only, and the next writable open (the loader's,
+# vhdtool's) rewrites it from the copy at offset 0 — here check --repair.
+if ! "$VHDTOOL" check "$W/dyn-lost.vhd" >"$W/lost-check.txt" 2>&1; then
+    grep -q 'trailing footer is damaged' "$W/lost-check.txt" && grep -q '1 problem found' "$W/lost-check.txt" &&
+        "$VHDTOOL" check --repair "$W/dyn-lost.vhd" >/dev/null 2>&1
+    echo "# powerloss: $(grep -c . "$W/lost-check.txt") check line(s) before the repair: $(tr '\n' ' ' <"$W/lost-check.txt" | cut -c1-300)"
+fi
+t_check "powerloss: vhdtool check passes on the VHD (after --repair when only the trailing footer was lost)" \
+    "$VHDTOOL" check "$W/dyn-lost.vhd"
 t_eq "powerloss: the first boot's marker is still there" "${M1:-none}" \
     "$(root_file "$W/dyn-lost.vhd" /var/lib/vhdboot-test/marker)"
 # root_file left the root partition in root-now.img: replay its journal.

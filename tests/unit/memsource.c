@@ -80,6 +80,17 @@ static vb_status ms_write(void *ctx, uint64_t offset, const void *buf, size_t le
         vb_status st = store(ms, offset, buf, len);
         if (st != VB_OK)
             return st;
+    } else if (offset + len > ms->size) {
+        /* lost, but the file's new size was recorded (FAT orders neither):
+         * it ends in zeros where the write's bytes should be */
+        uint8_t zero[512] = { 0 };
+        for (uint64_t at = ms->size > offset ? ms->size : offset; at < offset + len;) {
+            size_t n = offset + len - at < sizeof(zero) ? (size_t)(offset + len - at) : sizeof(zero);
+            vb_status st = store(ms, at, zero, n);
+            if (st != VB_OK)
+                return st;
+            at += n;
+        }
     }
     log_io(ms, &ms->write_log, ms->writes, offset, len);
     ms->writes++;

@@ -36,7 +36,8 @@ typedef struct memsource {
                               * torn_bytes bytes (a torn write); then reset to 0 */
     long drop_write;         /* -1: none; N: the write with index N (0-based, among the
                               * successful ones) is acknowledged but not stored: a write
-                              * still in a volatile cache when the power went */
+                              * still in a volatile cache when the power went (a write
+                              * past the end still grows the file, with zeros) */
     unsigned flush_after[MEMSOURCE_FLUSH_LOG]; /* writes count at each of the first flushes */
     unsigned flush_logged;   /* entries of flush_after in use */
     memsource_io *read_log;  /* reads[i] = i-th read */

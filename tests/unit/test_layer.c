@@ -394,6 +394,38 @@ static void test_dynamic_coalescing(void **state)
     memsource_free(ms);
 }
 
+/* A power loss while the file grew: the file ends in zeros where the new
+ * footer should be. A read-only open refuses; a writable one rewrites the
+ * footer from the copy (past every block) and says so in footer_repaired;
+ * after that a plain open works and the data reads as before. */
+static void test_missing_footer_repaired_by_writable_open(void **state)
+{
+    (void)state;
+    memsource *ms = new_image(VB_DISK_DYNAMIC, 4 * MIB, MIB);
+    uint8_t none[1] = { 0 };
+    hand_allocate(ms, 0, none, 1);
+    size_t old_size = ms->size;
+    uint8_t zeros[4096] = { 0 };
+    assert_int_equal(vb_source_write(&ms->src, old_size, zeros, sizeof(zeros)), VB_OK); /* size grew, bytes did not */
+    vb_layer *l = NULL;
+    vb_diag d = { 0 };
+    assert_int_equal(vb_layer_open(&ms->src, "\\vms\\grown.vhd", 0, &l, &d), VB_ERR_BAD_COOKIE);
+    assert_int_equal(vb_layer_open(&ms->src, "\\vms\\grown.vhd", VB_OPEN_WRITABLE, &l, &d), VB_OK);
+    assert_true(vb_layer_info(l)->footer_repaired);
+    assert_false(vb_layer_info(l)->footer_from_copy);
+    vb_layer_close(l);
+    assert_int_equal(ms->size, old_size + sizeof(zeros));
+    assert_memory_equal(ms->data + ms->size - 512, ms->data, 512); /* the copy, in the last sector */
+    assert_int_equal(vb_layer_open(&ms->src, "\\vms\\grown.vhd", 0, &l, &d), VB_OK);
+    assert_false(vb_layer_info(l)->footer_repaired);
+    uint8_t buf[1024];
+    assert_int_equal(vb_source_read(vb_layer_source(l), 1000, buf, sizeof(buf)), VB_OK);
+    for (size_t j = 0; j < sizeof(buf); j++)
+        assert_int_equal(buf[j], child_byte(1000 + j));
+    vb_layer_close(l);
+    memsource_free(ms);
+}
+
 static void test_footer_copy_fallback(void **state)
 {
     (void)state;
@@ -407,7 +439,7 @@ static void test_footer_copy_fallback(void **state)
     assert_null(l);
     assert_non_null(strstr(d.text, "checksum"));
     assert_non_null(strstr(d.text, "\\vms\\broken.vhd"));
-    /* writable opens never fall back */
+    /* writable opens do not fall back over a footer that is there but wrong */
     assert_int_equal(vb_layer_open(&ms->src, "b.vhd", VB_OPEN_WRITABLE | VB_OPEN_USE_FOOTER_COPY, &l, &d),
                      VB_ERR_FOOTER_CHECKSUM);
     assert_int_equal(vb_layer_open(&ms->src, "b.vhd", VB_OPEN_USE_FOOTER_COPY, &l, &d), VB_OK);
@@ -575,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_bitmap_cache_size),
         cmocka_unit_test(test_dynamic_coalescing),
         cmocka_unit_test(test_footer_copy_fallback),
+        cmocka_unit_test(test_missing_footer_repaired_by_writable_open),
         cmocka_unit_test(test_locators_decoded),
         cmocka_unit_test(test_sample_windows_differencing),
         cmocka_unit_test(test_sample_qemu_and_broken),
