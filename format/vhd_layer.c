@@ -288,8 +288,14 @@ vb_status vb_layer_open(vb_source *file, const char *name, unsigned flags, vb_la
         }
     } else {
         st = open_dynamic(layer, diag);
-        if (st == VB_OK && layer->writable && layer->info.footer_from_copy)
+        if (st != VB_OK && layer->writable && layer->info.footer_from_copy) {
+            /* the copy does not fit the file either (a truncated file, say):
+             * report what is wrong with the file's own footer */
+            vb_status own = read_trailing_footer(layer, diag);
+            st = own != VB_OK ? own : st;
+        } else if (st == VB_OK && layer->writable && layer->info.footer_from_copy) {
             st = repair_trailing_footer(layer, diag);
+        }
         if (st != VB_OK)
             goto fail;
     }
