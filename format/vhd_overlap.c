@@ -24,7 +24,10 @@ unsigned vb_layer_meta_areas(const vb_layer *layer, vb_area out[VB_MAX_META_AREA
     out[n++] = (vb_area){ 0, VB_FOOTER_SIZE, "the footer copy" };
     out[n++] = (vb_area){ info->header_offset, VB_HEADER_SIZE, "the dynamic header" };
     out[n++] = (vb_area){ info->bat_offset, bat_region, "the block table" };
-    for (unsigned i = 0; i < layer->locator_count && n < VB_MAX_META_AREAS; i++) {
+    /* a dynamic disk never uses its locators: blocks may lie over their data
+     * (which may not even be decoded, when it lies past the data) */
+    unsigned locators = info->type == VB_DISK_DIFF ? layer->locator_count : 0;
+    for (unsigned i = 0; i < locators && n < VB_MAX_META_AREAS; i++) {
         const vb_locator *l = &layer->locators[i];
         if (l->space_bytes != 0)
             out[n++] = (vb_area){ l->data_offset, l->space_bytes, "parent locator data" };

@@ -21,7 +21,6 @@
 #include "bytes.h"
 #include "platform.h"
 #include "vhd_layer_internal.h"
-#include "vhd_struct.h"
 
 /* New blocks are composed in a scratch buffer of at most this size. */
 #define VB_BLOCK_BUF_MAX ((4u << 20) + (64u << 10))
@@ -115,28 +114,6 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
     return VB_OK;
 }
 
-/* Returns the end of every locator data area the raw dynamic header names,
- * or `end` if it is further; UINT64_MAX when an area's end overflows. A
- * dynamic disk's locators are not decoded when their data lies past the
- * data (they are unused), but a block placed over them would make the next
- * open refuse the file, so new blocks keep clear of them too. */
-static uint64_t past_raw_locators(const vb_layer *layer, uint64_t end)
-{
-    const vb_raw_header *h = (const vb_raw_header *)layer->header;
-    for (unsigned i = 0; i < sizeof(h->locators) / sizeof(h->locators[0]); i++) {
-        const vb_raw_locator *l = &h->locators[i];
-        uint64_t bytes, at = vb_be64(l->data_offset);
-        if (vb_be32(l->code) == 0 ||
-            !vb_locator_space_bytes(vb_be32(l->data_space), &bytes) || bytes == 0)
-            continue;
-        if (at > UINT64_MAX - bytes)
-            return UINT64_MAX;
-        if (at + bytes > end)
-            end = at + bytes;
-    }
-    return end;
-}
-
 /* Allocates a block for a write of len bytes at in_block: block but its
  * first sector, footer, flush, first sector, flush, BAT sector, then (if it
  * differed) the footer copy. Returns the status; on failure the BAT in
@@ -152,7 +129,6 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
     for (unsigned i = 0; i < n; i++)
         if (areas[i].start <= UINT64_MAX - areas[i].len && areas[i].start + areas[i].len > end)
             end = areas[i].start + areas[i].len;
-    end = past_raw_locators(layer, end);
     if (end > UINT64_MAX - VB_SECTOR)
         return VB_ERR_NO_SPACE;
     uint64_t at = (end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
