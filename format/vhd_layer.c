@@ -61,8 +61,8 @@ static vb_status read_trailing_footer(vb_layer *layer, vb_diag *diag)
  * copy at offset 0 of a dynamic/differencing file if the caller allows it:
  * a read-only open with VB_OPEN_USE_FOOTER_COPY, or a writable open when
  * the trailing footer is missing altogether (which then rewrites it, see
- * repair_trailing_footer). Sets
- * layer->data_end. Returns VB_OK or the trailing footer's error. */
+ * repair_trailing_footer). Sets layer->data_end. Returns VB_OK or the
+ * trailing footer's error. */
 static vb_status load_footer(vb_layer *layer, unsigned flags, vb_diag *diag)
 {
     vb_status st = read_trailing_footer(layer, diag);
