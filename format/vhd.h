@@ -181,6 +181,14 @@ typedef struct vb_map {
  * bitmap bit differs. Returns VB_OK, VB_ERR_OUT_OF_RANGE, a bitmap read's
  * status, or VB_ERR_UNSUPPORTED for a VHDX layer. */
 vb_status vb_layer_map(vb_layer *layer, uint64_t offset, uint64_t len, unsigned flags, vb_map *out);
+/* Write-back for a writable dynamic or differencing VHD (ignored for others):
+ * a write that sets bitmap bits or allocates a block puts its data in the
+ * file and keeps the metadata in memory until the next flush of the layer's
+ * source, which writes it in crash-consistent order (vhd_write_back.c).
+ * Meant for a server whose client sends flush requests (vhdtool attach).
+ * Turning it off flushes. Returns VB_OK or the flush's status. */
+vb_status vb_layer_set_write_back(vb_layer *layer, bool on);
+/* Closes a layer (with write-back, first commits what is pending, best effort). */
 void vb_layer_close(vb_layer *layer);
 
 /* Footer/header primitives (also used by tests and vhdtool). */

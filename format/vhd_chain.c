@@ -305,7 +305,7 @@ void vb_chain_close(vb_chain *chain)
     if (!chain)
         return;
     if (chain->depth > 0 && chain->layers[0].file.write)
-        vb_source_flush(&chain->layers[0].file); /* best effort: writes are already in order */
+        vb_source_flush(vb_layer_source(chain->layers[0].layer)); /* best effort: commits write-back too */
     close_layers(chain, chain->depth);
     vb_free(chain);
 }

@@ -319,6 +319,8 @@ void vb_layer_close(vb_layer *layer)
 {
     if (!layer)
         return;
+    if (layer->dirty_slots > 0 && vb_wb_commit(layer) == VB_OK)
+        vb_source_flush(layer->file); /* best effort: the owner flushes before closing */
     vb_vhdx_layer_free(layer);
     for (unsigned i = 0; i < VB_BITMAP_SLOTS; i++)
         vb_free(layer->slots[i].bits);
@@ -357,8 +359,7 @@ const vb_locator *vb_layer_locator(const vb_layer *layer, unsigned i)
     return i < layer->locator_count ? &layer->locators[i] : NULL;
 }
 
-/* Returns how many bitmap cache slots this layer uses (by its bitmap size). */
-static unsigned bitmap_slot_count(const vb_layer *layer)
+unsigned vb_layer_bitmap_slots(const vb_layer *layer)
 {
     uint32_t fit = layer->info.bitmap_size ? VB_BITMAP_CACHE_BYTES / layer->info.bitmap_size : VB_BITMAP_SLOTS;
     if (fit < VB_BITMAP_MIN_SLOTS)
@@ -367,11 +368,12 @@ static unsigned bitmap_slot_count(const vb_layer *layer)
 }
 
 /* Picks the cache slot for a block: its own, else an empty one, else the
- * least recently used. Returns the slot (never NULL). */
+ * least recently used clean one (write-back keeps one clean). Returns the
+ * slot (never NULL). */
 static vb_bitmap_slot *bitmap_slot(vb_layer *layer, uint32_t block, bool *hit)
 {
     vb_bitmap_slot *victim = &layer->slots[0];
-    unsigned count = bitmap_slot_count(layer);
+    unsigned count = vb_layer_bitmap_slots(layer);
     layer->use_clock++;
     for (unsigned i = 0; i < count; i++) {
         vb_bitmap_slot *s = &layer->slots[i];
@@ -380,7 +382,9 @@ static vb_bitmap_slot *bitmap_slot(vb_layer *layer, uint32_t block, bool *hit)
             *hit = true;
             return s;
         }
-        if (victim->valid && (!s->valid || s->last_use < victim->last_use))
+        if (s->dirty)
+            continue;
+        if (victim->dirty || (victim->valid && (!s->valid || s->last_use < victim->last_use)))
             victim = s;
     }
     *hit = false;
@@ -407,21 +411,31 @@ vb_status vb_layer_bitmap(vb_layer *layer, uint32_t block, uint8_t **bits)
     return VB_OK;
 }
 
-void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits)
+vb_bitmap_slot *vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits)
 {
     bool hit;
     vb_bitmap_slot *s = bitmap_slot(layer, block, &hit);
     if (!s->bits && !(s->bits = vb_alloc(layer->info.bitmap_size)))
-        return; /* not cached: it will be read back from the file */
+        return NULL;
     vb_memcpy(s->bits, bits, layer->info.bitmap_size);
     s->valid = true;
     s->block = block;
     s->last_use = layer->use_clock;
+    return s;
+}
+
+vb_bitmap_slot *vb_layer_bitmap_cached(vb_layer *layer, uint32_t block)
+{
+    unsigned count = vb_layer_bitmap_slots(layer);
+    for (unsigned i = 0; i < count; i++)
+        if (layer->slots[i].valid && layer->slots[i].block == block)
+            return &layer->slots[i];
+    return NULL;
 }
 
 void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block)
 {
-    unsigned count = bitmap_slot_count(layer);
+    unsigned count = vb_layer_bitmap_slots(layer);
     for (unsigned i = 0; i < count; i++)
         if (layer->slots[i].valid && layer->slots[i].block == block)
             layer->slots[i].valid = false;
@@ -631,5 +645,6 @@ vb_status vb_layer_read(void *ctx, uint64_t offset, void *buf, size_t len)
 vb_status vb_layer_flush(void *ctx)
 {
     vb_layer *layer = ctx;
-    return vb_source_flush(layer->file);
+    vb_status st = vb_wb_commit(layer);
+    return st != VB_OK ? st : vb_source_flush(layer->file);
 }

@@ -27,6 +27,13 @@ typedef struct vb_bitmap_slot {
     uint32_t block;
     uint32_t last_use;
     bool valid;
+    /* write-back (vhd_write_back.c): a dirty slot holds bits the file does
+     * not have yet (bitmap sectors dirty_first..dirty_last) and is never
+     * evicted; a fresh one belongs to a block allocated since the last
+     * commit, whose first bitmap sector and BAT entry are not written */
+    bool dirty;
+    bool fresh;
+    uint32_t dirty_first, dirty_last;
 } vb_bitmap_slot;
 
 struct vb_layer {
@@ -55,6 +62,10 @@ struct vb_layer {
     vb_status locator_status; /* why decoding failed (dynamic disks only; check reports it) */
     char locator_error[VB_DIAG_TEXT_MAX];
     struct vb_vhdx *vhdx;     /* VHDX state (vhdx_*.c); NULL for a VHD */
+    /* write-back (vhd_write_back.c) */
+    bool write_back;          /* metadata writes wait for the next flush */
+    unsigned dirty_slots;     /* bitmap slots marked dirty */
+    vb_status wb_error;       /* a failed commit: every later write and flush fails with it */
 };
 
 /* Returns the BAT entry of a block (VB_BAT_UNUSED when unallocated). */
@@ -103,8 +114,13 @@ vb_status vb_header_parse(const uint8_t header[VB_HEADER_SIZE], const char *name
                           vb_vhd_info *info, bool *name_bad, vb_diag *diag);
 /* Returns the cached bitmap of an allocated block, loading it if needed. */
 vb_status vb_layer_bitmap(vb_layer *layer, uint32_t block, uint8_t **bits);
-/* Puts a freshly built bitmap for a block into the cache. */
-void vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits);
+/* Puts a freshly built bitmap for a block into the cache. Returns the slot,
+ * or NULL when its memory cannot be had. */
+vb_bitmap_slot *vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uint8_t *bits);
+/* The cached slot of a block, or NULL when it is not cached. */
+vb_bitmap_slot *vb_layer_bitmap_cached(vb_layer *layer, uint32_t block);
+/* How many bitmap cache slots this layer uses (by its bitmap size). */
+unsigned vb_layer_bitmap_slots(const vb_layer *layer);
 /* Drops a block's cached bitmap (after a failed bitmap write). */
 void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block);
 /* A metadata area of a dynamic file, named for messages ("the block table"). */
@@ -143,7 +159,19 @@ const char *vb_overlap_other_name(const vb_overlap *o, char *buf, int cap);
 vb_status vb_layer_read(void *ctx, uint64_t offset, void *buf, size_t len);
 /* vb_source write of a layer (vhd_write.c). */
 vb_status vb_layer_write(void *ctx, uint64_t offset, const void *buf, size_t len);
-/* vb_source flush of a layer: flushes the file. */
+/* vb_source flush of a layer: commits write-back metadata, flushes the file. */
 vb_status vb_layer_flush(void *ctx);
+
+/* Write-back (vhd_write_back.c). Makes sure one more bitmap slot may turn
+ * dirty, committing first when all but one are. Returns the status. */
+vb_status vb_wb_make_room(vb_layer *layer);
+/* Marks bitmap sectors first..last of a cached block's slot dirty. */
+void vb_wb_mark(vb_layer *layer, vb_bitmap_slot *slot, uint32_t first, uint32_t last);
+/* Writes what write-back kept in memory, in crash-consistent order: flush,
+ * dirty bitmap sectors (a new block's first one over the old footer), then
+ * when blocks were allocated flush and their BAT sectors, and the footer
+ * copy when stale. The caller flushes afterwards to make it durable.
+ * Returns the status (sticky in wb_error on failure). */
+vb_status vb_wb_commit(vb_layer *layer);
 
 #endif

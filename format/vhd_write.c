@@ -15,6 +15,9 @@
  * old footer is never overwritten, nor the BAT pointed past it, while the
  * recorded size may still be the old one.
  *
+ * With write-back on (vhd_write_back.c) the bitmap and BAT writes and the
+ * flushes wait for the next flush of the layer, in the same order.
+ *
  * Unaligned writes (offset or length not a multiple of 512) are supported by
  * read-modify-write of the partial first/last sector through the layer (so
  * parent data is preserved in a differencing disk). */
@@ -31,7 +34,9 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
 {
     const vb_vhd_info *info = &layer->info;
     uint64_t start = (uint64_t)vb_bat_get(layer, block) * VB_SECTOR;
-    vb_status st = vb_source_write(layer->file, start + info->bitmap_size + in_block, src, len);
+    vb_status st = layer->write_back ? vb_wb_make_room(layer) : VB_OK;
+    if (st == VB_OK)
+        st = vb_source_write(layer->file, start + info->bitmap_size + in_block, src, len);
     if (st != VB_OK)
         return st;
     uint8_t *bits;
@@ -48,6 +53,12 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
     }
     if (!changed)
         return VB_OK;
+    uint32_t first_sector = first / 8 / VB_SECTOR, last_sector = (end - 1) / 8 / VB_SECTOR;
+    if (layer->write_back) {
+        /* the bits wait in the cache for the next commit (vhd_write_back.c) */
+        vb_wb_mark(layer, vb_layer_bitmap_cached(layer, block), first_sector, last_sector);
+        return VB_OK;
+    }
     /* the data must be durable before a bit says it is there: between
      * flushes a disk or the firmware's file cache may store writes in any
      * order, and a bit set over lost data would read stale bytes instead
@@ -57,7 +68,6 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
         vb_layer_bitmap_forget(layer, block);
         return st;
     }
-    uint32_t first_sector = first / 8 / VB_SECTOR, last_sector = (end - 1) / 8 / VB_SECTOR;
     st = vb_source_write(layer->file, start + (uint64_t)first_sector * VB_SECTOR, bits + first_sector * VB_SECTOR,
                          (size_t)(last_sector - first_sector + 1) * VB_SECTOR);
     if (st != VB_OK)
@@ -114,6 +124,24 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
     return VB_OK;
 }
 
+/* Write-back: the block is in the file but its first sector; records it
+ * as fresh in the bitmap cache and in the BAT in memory, for the next
+ * commit to write (vhd_write_back.c). Returns the status. */
+static vb_status allocate_later(vb_layer *layer, uint32_t block, uint64_t at, uint64_t new_footer, const uint8_t *bits)
+{
+    vb_bitmap_slot *slot = vb_layer_bitmap_store(layer, block, bits);
+    if (!slot)
+        return VB_ERR_NO_MEMORY; /* nothing refers to the block: the next allocation reuses its space */
+    layer->info.footer_offset = new_footer;
+    layer->info.short_footer = false;
+    layer->data_end = new_footer;
+    vb_put_be32(layer->bat + (size_t)block * 4, (uint32_t)(at / VB_SECTOR));
+    layer->info.allocated_blocks++;
+    slot->fresh = true;
+    vb_wb_mark(layer, slot, 0, 0);
+    return VB_OK;
+}
+
 /* Allocates a block for a write of len bytes at in_block: block but its
  * first sector, footer, flush, first sector, flush, BAT sector, then (if it
  * differed) the footer copy. Returns the status; on failure the BAT in
@@ -151,13 +179,19 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
         vb_bitmap_set(bits, s);
 
     /* the old footer stays intact until the file has durably grown */
-    vb_status st = write_new_block(layer, at, bits, in_block, src, len);
+    vb_status st = layer->write_back ? vb_wb_make_room(layer) : VB_OK;
+    if (st == VB_OK)
+        st = write_new_block(layer, at, bits, in_block, src, len);
     if (st == VB_OK)
         st = vb_source_write(layer->file, new_footer, layer->footer, VB_FOOTER_SIZE);
-    if (st == VB_OK)
+    if (st == VB_OK && !layer->write_back)
         st = vb_source_flush(layer->file);
     if (st != VB_OK)
         goto out;
+    if (layer->write_back) {
+        st = allocate_later(layer, block, at, new_footer, bits);
+        goto out;
+    }
     info->footer_offset = new_footer;
     info->short_footer = false;
     layer->data_end = new_footer;
@@ -226,6 +260,8 @@ vb_status vb_layer_write(void *ctx, uint64_t offset, const void *buf, size_t len
     const uint8_t *src = buf;
     if (!layer->writable)
         return VB_ERR_WRITE_PROTECTED;
+    if (layer->wb_error != VB_OK)
+        return layer->wb_error;
     if (offset > layer->info.disk_size || len > layer->info.disk_size - offset)
         return VB_ERR_OUT_OF_RANGE;
     if (len == 0)

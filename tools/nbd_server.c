@@ -178,6 +178,17 @@ static int write_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t fro
     return reply(s, handle, rc ? (uint32_t)rc : status_errno(st), NULL, 0);
 }
 
+/* Answers a flush request: the disk's metadata kept back (write-back) and
+ * every write before it made durable. Returns what reply() returns. */
+static int do_flush(vt_nbd_server *s, const uint8_t handle[8])
+{
+    s->flushes++;
+    vb_status st = vb_source_flush(s->disk);
+    if (st != VB_OK)
+        fprintf(stderr, "vhdtool attach: flush failed: %s\n", vb_status_message(st));
+    return reply(s, handle, status_errno(st), NULL, 0);
+}
+
 int vt_nbd_serve(vt_nbd_server *s)
 {
     uint8_t req[28];
@@ -230,8 +241,7 @@ int vt_nbd_serve(vt_nbd_server *s)
             break;
         }
         case CMD_FLUSH:
-            s->flushes++;
-            rc = reply(s, handle, status_errno(vb_source_flush(s->disk)), NULL, 0);
+            rc = do_flush(s, handle);
             break;
         case CMD_DISC:
             return 0;

@@ -259,6 +259,11 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
     unsigned depth = served_layers(s, layers);
     if (depth && vt_splice_init(&splice, layers, depth, mode == MODE_PERSISTENT) == 0)
         srv.splice = &splice;
+    /* the top layer's bitmap and BAT writes wait for the kernel's flush
+     * requests (vhd_write_back.c): two flushes per flush request instead
+     * of one or two per new block or newly marked sectors */
+    if (depth && mode == MODE_PERSISTENT)
+        vb_layer_set_write_back(layers[0], true);
     pthread_t thread;
     if (pthread_create(&thread, NULL, serve_thread, &srv) != 0) {
         snprintf(line, sizeof line, "!cannot start the server thread\n");

@@ -43,6 +43,8 @@ if [ -n "$QEMU_NBD" ]; then
 fi
 [ $HAVE_QEMU_NBD = 1 ] || { echo "# qemu-nbd not found on this host: no qemu-nbd row"; rm -rf "$Q"; mkdir -p "$Q"; }
 CASES="loop-raw $([ $HAVE_QEMU_NBD = 1 ] && echo qemu-nbd) nbd-dynamic nbd-chain nbd-fixed loop-fixed"
+# ATTACH_BENCH_CASES picks some of them (loop-raw, the peer, is always first)
+[ -n "${ATTACH_BENCH_CASES:-}" ] && CASES="loop-raw ${ATTACH_BENCH_CASES}"
 
 cat >"$W/init" <<EOF2
 ${ATTACH_GUEST_BASE}

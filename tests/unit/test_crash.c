@@ -20,7 +20,10 @@
  *   - read, in every sector, either the old or the new data (the new data
  *     when the write completed and nothing was lost);
  *   - accept the same write again and then read exactly the new data;
- *   - never have written the parent. */
+ *   - never have written the parent.
+ * Each case also runs with write-back on (vb_layer_set_write_back): the
+ * write and then a flush, which writes the metadata kept back; a cut, torn
+ * or lost write anywhere in both must leave the same guarantees. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -217,11 +220,24 @@ static bool flushed_between(const unsigned *flush_after, unsigned flushes, unsig
     return false;
 }
 
+/* The write under test: with write-back on, the write and the flush that
+ * commits it. Returns the first failing status. */
+static vb_status do_write(vb_layer *layer, const write_case *wc, const uint8_t *data, bool write_back)
+{
+    vb_source *src = vb_layer_source(layer);
+    if (!write_back)
+        return vb_source_write(src, wc->offset, data, wc->len);
+    vb_status st = vb_layer_set_write_back(layer, true);
+    if (st == VB_OK)
+        st = vb_source_write(src, wc->offset, data, wc->len);
+    return st != VB_OK ? st : vb_source_flush(src);
+}
+
 /* Runs the write of wc under crash c, reopens what is left and checks it
  * (old or new data in every sector; the completed write reads back when
  * nothing was lost; the same write then goes through and reads back). */
 static void crash_variant(fixture *fx, const write_case *wc, const uint8_t *data, const uint8_t *old,
-                          const uint8_t *want, const crash_t *c, const char *what)
+                          const uint8_t *want, const crash_t *c, bool write_back, const char *what)
 {
     memsource *ms = memsource_new(fx->file, fx->file_size);
     vb_layer *layer = open_layer(fx, &ms->src, VB_OPEN_WRITABLE);
@@ -229,7 +245,7 @@ static void crash_variant(fixture *fx, const write_case *wc, const uint8_t *data
     memsource_fail_after_writes(ms, (long)c->landed);
     ms->torn_bytes = c->tear;
     ms->drop_write = c->lost;
-    vb_status st = vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len);
+    vb_status st = do_write(layer, wc, data, write_back);
     bool completed = ms->failed_writes == 0;
     if (!completed && st == VB_OK)
         fail_msg("%s: the write succeeded without all its file writes", what);
@@ -265,7 +281,7 @@ static void crash_variant(fixture *fx, const write_case *wc, const uint8_t *data
 
 /* Runs one write case on one fixture: a full run to count the file writes,
  * then a cut (and a torn cut) at every step. */
-static void crash_case(enum vb_disk_type type, const write_case *wc)
+static void crash_case(enum vb_disk_type type, const write_case *wc, bool write_back)
 {
     fixture fx;
     make_fixture(&fx, type);
@@ -280,7 +296,7 @@ static void crash_case(enum vb_disk_type type, const write_case *wc)
     memcpy(want, old, DISK);
     memcpy(want + wc->offset, data, wc->len);
     memsource_reset_counters(ms);
-    assert_int_equal(vb_source_write(vb_layer_source(layer), wc->offset, data, wc->len), VB_OK);
+    assert_int_equal(do_write(layer, wc, data, write_back), VB_OK);
     unsigned steps = ms->writes;
     memsource_io log[16];
     assert_true(steps >= 1 && steps <= 16);
@@ -291,24 +307,27 @@ static void crash_case(enum vb_disk_type type, const write_case *wc)
     memsource_free(ms);
 
     char what[160];
-    const char *kind = type == VB_DISK_DIFF ? "differencing" : "dynamic";
+    const char *kind = type == VB_DISK_DIFF ? (write_back ? "differencing, write-back" : "differencing")
+                                            : (write_back ? "dynamic, write-back" : "dynamic");
     for (unsigned n = 0; n <= steps; n++) {
         crash_t plain = { n, 0, -1 };
         snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes", kind, wc->name, n, steps);
-        crash_variant(&fx, wc, data, old, want, &plain, what);
+        crash_variant(&fx, wc, data, old, want, &plain, write_back, what);
         if (n < steps && log[n].len > VB_SECTOR) { /* sector writes are atomic: nothing to tear */
             crash_t torn = { n, (log[n].len / 2 + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR, -1 };
             snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes (next one torn)", kind, wc->name, n,
                      steps);
-            crash_variant(&fx, wc, data, old, want, &torn, what);
+            crash_variant(&fx, wc, data, old, want, &torn, write_back, what);
         }
         for (unsigned k = 0; k < n; k++) {
-            if (flushed_between(flush_after, flushes, k + 1, n))
-                continue; /* write k was durable before the cut */
+            /* write k was durable when a flush completed after it; the one
+             * issued right after the n-th write may not have completed */
+            if (flushed_between(flush_after, flushes, k + 1, n - 1))
+                continue;
             crash_t lost = { n, 0, (long)k };
             snprintf(what, sizeof(what), "%s, %s, cut after %u of %u writes, unflushed write %u lost", kind,
                      wc->name, n, steps, k + 1);
-            crash_variant(&fx, wc, data, old, want, &lost, what);
+            crash_variant(&fx, wc, data, old, want, &lost, write_back, what);
         }
     }
     if (fx.parent) {
@@ -324,8 +343,10 @@ static void crash_case(enum vb_disk_type type, const write_case *wc)
 /* Runs every write case on one image type. */
 static void crash_all_cases(enum vb_disk_type type)
 {
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        crash_case(type, &cases[i]);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        crash_case(type, &cases[i], false);
+        crash_case(type, &cases[i], true);
+    }
 }
 
 static void test_dynamic_crash_at_every_step(void **state)
