@@ -188,6 +188,21 @@ vb_status vb_layer_map(vb_layer *layer, uint64_t offset, uint64_t len, unsigned 
  * Meant for a server whose client sends flush requests (vhdtool attach).
  * Turning it off flushes. Returns VB_OK or the flush's status. */
 vb_status vb_layer_set_write_back(vb_layer *layer, bool on);
+/* Write-back only, for a server that moves a write's data into the file
+ * itself (vhdtool attach's splice path): makes sure the block holding
+ * [offset, offset+len) (whole sectors, inside one block) is allocated and
+ * gives the range's file offset: a new dynamic block is written as zeros
+ * and all marked, as usual; a new differencing block gets no data and no
+ * bits (its sectors read the parent). The caller writes the data there,
+ * then calls vb_layer_mark: until then a differencing range reads as
+ * before, a dynamic one reads what is in the file (zeros, then the caller's
+ * data). Returns VB_OK, VB_ERR_UNSUPPORTED without write-back,
+ * VB_ERR_OUT_OF_RANGE, or the allocation's status. */
+vb_status vb_layer_place(vb_layer *layer, uint64_t offset, uint64_t len, uint64_t *file_offset);
+/* Write-back only: sets the bitmap bits of [offset, offset+len) (whole
+ * sectors of allocated blocks) once their data is in the file; written at
+ * the next flush. Returns VB_OK or the error. */
+vb_status vb_layer_mark(vb_layer *layer, uint64_t offset, uint64_t len);
 /* Closes a layer (with write-back, first commits what is pending, best effort). */
 void vb_layer_close(vb_layer *layer);
 

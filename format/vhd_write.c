@@ -90,17 +90,23 @@ static uint8_t *block_buffer(vb_layer *layer)
 
 /* Writes a new block at `at` except its first sector (the caller writes
  * bits[0..512) there later): bitmap with the bits of the written sectors
- * set, data of [in_block, in_block+len) from src, zeros elsewhere. Composed
- * piecewise in the scratch buffer. Returns the first failing status. */
+ * set, data of [in_block, in_block+len) from src (zeros when src is NULL),
+ * zeros elsewhere (composed piecewise in the scratch buffer); for a
+ * differencing disk with write-back only the bitmap and src's data (none
+ * when NULL). Returns the first failing status. */
 static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bits, uint32_t in_block,
                                  const uint8_t *src, size_t len)
 {
     uint64_t bitmap = layer->info.bitmap_size;
-    if (in_block == 0 && len == layer->info.block_size) {
+    /* write-back, differencing: the sectors not written have clear bits and
+     * read the parent, so their bytes never matter; they are left out (a
+     * hole where the block extends the file) */
+    bool sparse = layer->write_back && layer->info.type == VB_DISK_DIFF;
+    if (sparse || (in_block == 0 && len == layer->info.block_size)) {
         /* the whole block's data is given: bitmap and data straight from
          * their buffers, nothing to compose */
         vb_status st = vb_source_write(layer->file, at + VB_SECTOR, bits + VB_SECTOR, (size_t)bitmap - VB_SECTOR);
-        return st != VB_OK ? st : vb_source_write(layer->file, at + bitmap, src, len);
+        return st != VB_OK || !src ? st : vb_source_write(layer->file, at + bitmap + in_block, src, len);
     }
     uint8_t *buf = block_buffer(layer);
     if (!buf)
@@ -114,7 +120,7 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
             vb_memcpy(buf, bits + pos, (size_t)((bitmap - pos < piece) ? bitmap - pos : piece));
         uint64_t lo = data_from > pos ? data_from : pos;
         uint64_t hi = data_to < pos + piece ? data_to : pos + piece;
-        if (lo < hi)
+        if (lo < hi && src)
             vb_memcpy(buf + (lo - pos), src + (lo - data_from), (size_t)(hi - lo));
         size_t skip = pos == 0 ? VB_SECTOR : 0; /* bitmap_size >= 512: the first piece has it */
         vb_status st = vb_source_write(layer->file, at + pos + skip, buf + skip, (size_t)piece - skip);
@@ -144,8 +150,10 @@ static vb_status allocate_later(vb_layer *layer, uint32_t block, uint64_t at, ui
 
 /* Allocates a block for a write of len bytes at in_block: block but its
  * first sector, footer, flush, first sector, flush, BAT sector, then (if it
- * differed) the footer copy. Returns the status; on failure the BAT in
- * memory and on disk still lacks the block. */
+ * differed) the footer copy. With src NULL (write-back only, vb_layer_place)
+ * a dynamic block is all zeros, a differencing one has the range neither
+ * written nor marked. Returns the status; on failure
+ * the BAT in memory and on disk still lacks the block. */
 static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
 {
     vb_vhd_info *info = &layer->info;
@@ -176,7 +184,8 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
     uint32_t from = whole ? 0 : in_block / VB_SECTOR;
     uint32_t to = whole ? layer->sectors_per_block : (uint32_t)((in_block + len) / VB_SECTOR);
     for (uint32_t s = from; s < to; s++)
-        vb_bitmap_set(bits, s);
+        if (src || whole)
+            vb_bitmap_set(bits, s);
 
     /* the old footer stays intact until the file has durably grown */
     vb_status st = layer->write_back ? vb_wb_make_room(layer) : VB_OK;
@@ -290,5 +299,60 @@ vb_status vb_layer_write(void *ctx, uint64_t offset, const void *buf, size_t len
     }
     if (len)
         return write_partial(layer, offset, 0, src, len);
+    return VB_OK;
+}
+
+vb_status vb_layer_place(vb_layer *layer, uint64_t offset, uint64_t len, uint64_t *file_offset)
+{
+    const vb_vhd_info *info = &layer->info;
+    if (!layer->write_back)
+        return VB_ERR_UNSUPPORTED;
+    if (layer->wb_error != VB_OK)
+        return layer->wb_error;
+    if (offset > info->disk_size || len > info->disk_size - offset || len == 0 || offset % VB_SECTOR ||
+        len % VB_SECTOR)
+        return VB_ERR_OUT_OF_RANGE;
+    vb_block_span span = vb_block_span_at(info, offset, (size_t)len);
+    if (span.len != len)
+        return VB_ERR_OUT_OF_RANGE; /* more than one block */
+    if (vb_bat_get(layer, span.block) == VB_BAT_UNUSED) {
+        vb_status st = allocate_block(layer, span.block, span.in_block, NULL, span.len);
+        if (st != VB_OK)
+            return st;
+    }
+    *file_offset = (uint64_t)vb_bat_get(layer, span.block) * VB_SECTOR + info->bitmap_size + span.in_block;
+    return VB_OK;
+}
+
+vb_status vb_layer_mark(vb_layer *layer, uint64_t offset, uint64_t len)
+{
+    const vb_vhd_info *info = &layer->info;
+    if (!layer->write_back)
+        return VB_ERR_UNSUPPORTED;
+    if (offset > info->disk_size || len > info->disk_size - offset || offset % VB_SECTOR || len % VB_SECTOR)
+        return VB_ERR_OUT_OF_RANGE;
+    while (len > 0) {
+        vb_block_span s = vb_block_span_at(info, offset, (size_t)(len < SIZE_MAX ? len : SIZE_MAX));
+        if (vb_bat_get(layer, s.block) == VB_BAT_UNUSED)
+            return VB_ERR_OUT_OF_RANGE;
+        uint8_t *bits;
+        vb_status st = vb_wb_make_room(layer);
+        if (st == VB_OK)
+            st = vb_layer_bitmap(layer, s.block, &bits);
+        if (st != VB_OK)
+            return st;
+        uint32_t first = s.in_block / VB_SECTOR, end = first + (uint32_t)(s.len / VB_SECTOR);
+        bool changed = false;
+        for (uint32_t i = first; i < end; i++) {
+            if (!vb_bitmap_test(bits, i)) {
+                vb_bitmap_set(bits, i);
+                changed = true;
+            }
+        }
+        if (changed)
+            vb_wb_mark(layer, vb_layer_bitmap_cached(layer, s.block), first / 8 / VB_SECTOR, (end - 1) / 8 / VB_SECTOR);
+        offset += s.len;
+        len -= s.len;
+    }
     return VB_OK;
 }

@@ -153,7 +153,8 @@ static int read_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t from
 }
 
 /* Takes a write's payload from the socket straight into the top layer's
- * file when it lands in allocated, marked sectors. Returns 0 when answered,
+ * file when it lands in allocated, marked sectors, or (write-back) in
+ * blocks allocated for it and sectors marked after it. Returns 0 when answered,
  * 1 when the request must go through the core instead, -errno when the
  * socket broke. */
 static int write_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t from, uint32_t len, bool fua)
@@ -163,12 +164,17 @@ static int write_spliced(vt_nbd_server *s, const uint8_t handle[8], uint64_t fro
     if (!sp || !sp->depth || s->read_only || s->overlay || len == 0)
         return 1;
     unsigned n = vt_splice_map_write(sp, from, len, segs);
+    bool placed = n == 0;
+    if (placed)
+        n = vt_splice_place_write(sp, from, len, segs);
     if (n == 0)
         return 1;
     int rc = vt_splice_from_socket(sp, s->fd, segs, n);
     if (rc < 0)
         return rc;
     vb_status st = rc ? VB_ERR_IO : VB_OK;
+    if (st == VB_OK && placed)
+        st = vb_layer_mark(sp->layers[0], from, len); /* the data is there: its bits may be set */
     if (st == VB_OK && fua)
         st = vb_source_flush(s->disk);
     if (st != VB_OK)

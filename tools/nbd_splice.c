@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "tools/host_file.h"
@@ -31,10 +32,21 @@ static bool boost(bool on)
     return pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER, &param) == 0;
 }
 
+/* Opens the file behind fd again with O_DIRECT (through /proc/self/fd).
+ * Returns the new descriptor, or -1 where the file system or /proc does not
+ * allow it (writes then stay buffered). */
+static int open_direct(int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+}
+
 int vt_splice_init(vt_splice *sp, vb_layer *const *layers, unsigned depth, bool top_writable)
 {
     sp->depth = 0;
     sp->pipe_r = sp->pipe_w = -1;
+    sp->direct_fd = -1;
     if (depth == 0 || depth > VB_MAX_CHAIN_DEPTH)
         return -EINVAL;
     for (unsigned i = 0; i < depth; i++) {
@@ -61,6 +73,7 @@ int vt_splice_init(vt_splice *sp, vb_layer *const *layers, unsigned depth, bool 
     /* reads are spliced only where the reply can be queued unpreempted */
     sp->min = boost(true) && boost(false) ? SPLICE_MIN : SIZE_MAX;
     sp->top_writable = top_writable;
+    sp->direct_fd = top_writable ? open_direct(sp->fds[0]) : -1;
     sp->reads = sp->writes = 0;
     sp->next = UINT64_MAX;
     sp->depth = depth;
@@ -73,7 +86,9 @@ void vt_splice_close(vt_splice *sp)
         close(sp->pipe_r);
     if (sp->pipe_w >= 0)
         close(sp->pipe_w);
-    sp->pipe_r = sp->pipe_w = -1;
+    if (sp->direct_fd >= 0)
+        close(sp->direct_fd);
+    sp->pipe_r = sp->pipe_w = sp->direct_fd = -1;
     sp->depth = 0;
 }
 
@@ -130,6 +145,26 @@ unsigned vt_splice_map_write(vt_splice *sp, uint64_t from, uint64_t len, vt_spli
             return 0;
         from += m.len;
         len -= m.len;
+    }
+    return n;
+}
+
+unsigned vt_splice_place_write(vt_splice *sp, uint64_t from, uint64_t len, vt_splice_seg *segs)
+{
+    if (!sp->top_writable || len < sp->wmin || from % VB_SECTOR || len % VB_SECTOR)
+        return 0;
+    const vb_vhd_info *info = vb_layer_info(sp->layers[0]);
+    if (info->type == VB_DISK_FIXED || info->block_size == 0)
+        return 0;
+    unsigned n = 0;
+    while (len > 0) {
+        uint64_t piece = info->block_size - from % info->block_size, at;
+        if (piece > len)
+            piece = len;
+        if (vb_layer_place(sp->layers[0], from, piece, &at) != VB_OK || !seg_add(segs, &n, sp->fds[0], at, piece))
+            return 0; /* blocks placed so far stay: they read as before */
+        from += piece;
+        len -= piece;
     }
     return n;
 }
@@ -232,13 +267,18 @@ int vt_splice_from_socket(vt_splice *sp, int sock, const vt_splice_seg *segs, un
             }
             left -= got;
             while (got > 0 && !err) {
-                ssize_t n = splice(sp->pipe_r, NULL, segs[i].fd, &at, got, SPLICE_F_MOVE);
-                if (n > 0)
+                bool direct = segs[i].fd == sp->fds[0] && sp->direct_fd >= 0;
+                ssize_t n = splice(sp->pipe_r, NULL, direct ? sp->direct_fd : segs[i].fd, &at, got, SPLICE_F_MOVE);
+                if (n > 0) {
                     got -= (size_t)n;
-                else if (n == 0)
+                } else if (n == 0) {
                     err = EIO;
-                else if (errno != EINTR)
+                } else if (direct && errno == EINVAL) {
+                    close(sp->direct_fd); /* alignment the file system refuses: buffered from now on */
+                    sp->direct_fd = -1;
+                } else if (errno != EINTR) {
                     err = errno;
+                }
             }
             if (err)
                 drain(sp, got); /* the rest of the payload is read and dropped */

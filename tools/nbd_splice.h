@@ -35,6 +35,7 @@ typedef struct vt_splice {
     unsigned depth;                        /* 0: splice is off */
     vb_layer *layers[VB_MAX_CHAIN_DEPTH];
     int fds[VB_MAX_CHAIN_DEPTH];
+    int direct_fd;                         /* the top layer's file opened O_DIRECT, or -1 */
     bool top_writable;                     /* writes may be spliced into layers[0] */
     int pipe_r, pipe_w;
     size_t max;                            /* largest request spliced (half the pipe) */
@@ -58,6 +59,12 @@ unsigned vt_splice_map_read(vt_splice *sp, uint64_t from, uint64_t len, vt_splic
 /* Maps a write into the top layer's file when all of it lands in marked
  * sectors of allocated blocks. Returns the count, 0 when it cannot. */
 unsigned vt_splice_map_write(vt_splice *sp, uint64_t from, uint64_t len, vt_splice_seg *segs);
+/* With write-back on the top layer: maps a write into the top layer's file
+ * where it lands in unallocated blocks or unmarked sectors, allocating
+ * blocks as needed (vb_layer_place); after the data is in the file the
+ * caller marks the range (vb_layer_mark). Returns the count, 0 when it
+ * cannot (the core writes the request then). */
+unsigned vt_splice_place_write(vt_splice *sp, uint64_t from, uint64_t len, vt_splice_seg *segs);
 /* Fills the pipe with a read's segments. Returns 0; a positive errno for
  * the reply; or -1 when the pipe is too small for them (the core should
  * copy the request instead). On failure the pipe is drained again. */

@@ -239,11 +239,69 @@ static void write_into_marked_sectors_changes_only_them(void **state)
     chain_free(c);
 }
 
+/* With write-back on the top layer, a write over a block the top lacks and
+ * over sectors without bits is placed (vt_splice_place_write), spliced and
+ * marked: the chain then reads the new data there and the old everywhere
+ * else, and so does the file reopened after the flush. */
+static void placed_write_reads_back(void **state)
+{
+    (void)state;
+    struct chain *c = chain_new();
+    vt_splice sp;
+    assert_int_equal(vt_splice_init(&sp, c->layers, 3, true), 0);
+    vb_source *top = vb_layer_source(c->layers[0]);
+    const uint64_t off = 5 * MIB - 64 * KIB, len = 192 * KIB; /* across a block boundary */
+    uint8_t *want = malloc(DISK), *got = malloc(DISK), *data = malloc(len);
+    assert_int_equal(vb_source_read(top, 0, want, DISK), VB_OK);
+    vt_splice_seg segs[VT_SPLICE_MAX_SEGS];
+    assert_int_equal(vt_splice_place_write(&sp, off, len, segs), 0); /* without write-back: the core's job */
+    vb_layer_set_write_back(c->layers[0], true);
+    assert_int_equal(vt_splice_map_write(&sp, off, len, segs), 0);
+    unsigned count = vt_splice_place_write(&sp, off, len, segs);
+    assert_true(count > 0);
+    assert_int_equal(vb_source_read(top, 0, got, DISK), VB_OK);
+    assert_memory_equal(got, want, DISK); /* placed, nothing marked: reads as before */
+    for (uint64_t k = 0; k < len; k++)
+        data[k] = (uint8_t)(rng() | 1);
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    int room = 1 << 20;
+    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+    assert_int_equal(write(pair[0], data, len), (ssize_t)len);
+    assert_int_equal(vt_splice_from_socket(&sp, pair[1], segs, count), 0);
+    assert_int_equal(vb_layer_mark(c->layers[0], off, len), VB_OK);
+    memcpy(want + off, data, len);
+    assert_int_equal(vb_source_read(top, 0, got, DISK), VB_OK);
+    assert_memory_equal(got, want, DISK);
+    assert_int_equal(vb_source_flush(top), VB_OK);
+    /* the file as the next open sees it */
+    char path[128];
+    snprintf(path, sizeof path, "%s/l0.vhd", c->dir);
+    vb_source file;
+    vb_layer *again = NULL;
+    vb_diag d = { 0 };
+    assert_int_equal(host_file_open(path, false, &file), VB_OK);
+    assert_int_equal(vb_layer_open(&file, path, 0, &again, &d), VB_OK);
+    vb_layer_set_parent(again, vb_layer_source(c->layers[1]));
+    assert_int_equal(vb_source_read(vb_layer_source(again), 0, got, DISK), VB_OK);
+    assert_memory_equal(got, want, DISK);
+    vb_layer_close(again);
+    vb_source_close(&file);
+    close(pair[0]);
+    close(pair[1]);
+    free(want);
+    free(got);
+    free(data);
+    vt_splice_close(&sp);
+    chain_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_through_the_pipe_equal_the_chain),
         cmocka_unit_test(write_into_marked_sectors_changes_only_them),
+        cmocka_unit_test(placed_write_reads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * taken before it reads the old data and passes check); more dirty blocks
  * than the bitmap cache holds commit on their own; a failed commit makes
  * every later write and flush fail; fixed disks and read-only layers
- * ignore it; crash consistency at every write is in test_crash.c. */
+ * ignore it; a range placed with vb_layer_place reads as before until
+ * vb_layer_mark; crash consistency at every write is in test_crash.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -234,6 +235,72 @@ static void test_turning_off_commits(void **state)
     memsource_free(ms);
 }
 
+/* vb_layer_place + vb_layer_mark on a dynamic or differencing layer: a
+ * placed range reads as before (a differencing one until marked, also when
+ * its bytes are in the file; a dynamic one until its bytes are in the
+ * file); marked, it reads the new bytes, and so does the file after the
+ * flush; the rest of a new block reads as before. */
+static void place_and_mark(enum vb_disk_type type)
+{
+    const uint32_t block = 16 * KIB;
+    const size_t size = 8 * (size_t)block;
+    uint8_t *old = calloc(1, size), *want = malloc(size);
+    memsource *parent = NULL;
+    if (type == VB_DISK_DIFF) {
+        fill(old, size, 31);
+        parent = memsource_new(old, size);
+        memsource_fail_after_writes(parent, 0);
+    }
+    memcpy(want, old, size);
+    memsource *ms = new_image(type, size, block);
+    vb_source *psrc = parent ? &parent->src : NULL;
+    vb_layer *l = open_layer(&ms->src, VB_OPEN_WRITABLE, psrc);
+    uint64_t at = 0;
+    assert_int_equal(vb_layer_place(l, block + 2 * KIB, 4 * KIB, &at), VB_ERR_UNSUPPORTED);
+    vb_layer_set_write_back(l, true);
+    assert_int_equal(vb_layer_place(l, block - KIB, 2 * KIB, &at), VB_ERR_OUT_OF_RANGE); /* two blocks */
+    assert_int_equal(vb_layer_place(l, block + 100, 512, &at), VB_ERR_OUT_OF_RANGE);    /* unaligned */
+    /* a new block, then a second range in the same block */
+    uint8_t data[4 * KIB];
+    const uint64_t offs[2] = { block + 2 * KIB, block + 10 * KIB };
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(vb_layer_place(l, offs[i], sizeof data, &at), VB_OK);
+        assert_int_equal(vb_layer_info(l)->allocated_blocks, 1);
+        expect_disk(l, want, size, "placed, before its data");
+        fill(data, sizeof data, 40 + i);
+        assert_int_equal(vb_source_write(&ms->src, at, data, sizeof data), VB_OK);
+        if (type == VB_DISK_DYNAMIC) /* its reads follow the block table only */
+            memcpy(want + offs[i], data, sizeof data);
+        expect_disk(l, want, size, "data in the file, not marked");
+        assert_int_equal(vb_layer_mark(l, offs[i], sizeof data), VB_OK);
+        memcpy(want + offs[i], data, sizeof data);
+        expect_disk(l, want, size, "marked");
+    }
+    assert_int_equal(vb_layer_mark(l, 5 * (uint64_t)block, 512), VB_ERR_OUT_OF_RANGE); /* not allocated */
+    assert_int_equal(vb_source_flush(vb_layer_source(l)), VB_OK);
+    expect_file_reads(ms, psrc, want, size, "after the flush");
+    vb_layer_close(l);
+    if (parent) {
+        assert_int_equal(parent->writes + parent->failed_writes, 0);
+        memsource_free(parent);
+    }
+    memsource_free(ms);
+    free(old);
+    free(want);
+}
+
+static void test_dynamic_place_and_mark(void **state)
+{
+    (void)state;
+    place_and_mark(VB_DISK_DYNAMIC);
+}
+
+static void test_differencing_place_and_mark(void **state)
+{
+    (void)state;
+    place_and_mark(VB_DISK_DIFF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_failed_commit_is_sticky),
         cmocka_unit_test(test_ignored_where_it_does_not_apply),
         cmocka_unit_test(test_turning_off_commits),
+        cmocka_unit_test(test_dynamic_place_and_mark),
+        cmocka_unit_test(test_differencing_place_and_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
