@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include "tools/loop_attach.h"
 
-int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_only, char *dev, size_t cap, char *err,
-                   size_t ecap)
+int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_only, bool direct, char *dev, size_t cap,
+                   char *err, size_t ecap)
 {
     int mode = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -45,10 +45,10 @@ int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_o
         cfg.block_size = 512;
         cfg.info.lo_offset = offset;
         cfg.info.lo_sizelimit = size;
-        cfg.info.lo_flags = LO_FLAGS_DIRECT_IO | (read_only ? LO_FLAGS_READ_ONLY : 0);
+        cfg.info.lo_flags = (direct ? LO_FLAGS_DIRECT_IO : 0) | (read_only ? LO_FLAGS_READ_ONLY : 0);
         snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", path);
         rc = ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0 ? 0 : -errno;
-        if (rc == -EINVAL) { /* no direct I/O on this file system (tmpfs): buffered */
+        if (rc == -EINVAL && direct) { /* no direct I/O on this file system (tmpfs): buffered */
             cfg.info.lo_flags &= ~(uint32_t)LO_FLAGS_DIRECT_IO;
             rc = ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0 ? 0 : -errno;
         }

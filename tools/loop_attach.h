@@ -11,10 +11,11 @@
 #include <stdint.h>
 
 /* Binds a free loop device to size bytes of path from byte offset on
- * (read-only when read_only) and writes its name ("/dev/loopN") into dev
+ * (read-only when read_only; direct I/O when direct and the file system
+ * allows it, else buffered) and writes its name ("/dev/loopN") into dev
  * (capacity cap). Returns 0 or -errno with a message in err. */
-int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_only, char *dev, size_t cap, char *err,
-                   size_t ecap);
+int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_only, bool direct, char *dev, size_t cap,
+                   char *err, size_t ecap);
 /* Flushes and releases loop device dev. Returns 0 or -errno with err filled. */
 int vt_loop_detach(const char *dev, char *err, size_t ecap);
 

@@ -5,12 +5,15 @@
  * bio, as with a loop device; zeros come from one zero page set mapped with
  * vmsplice. A write's data goes from the socket through the pipe into the
  * top layer's file when every byte of it lands in already allocated, marked
- * sectors (the core would write exactly those file bytes and nothing else).
- * Everything else (VHDX layers, the volatile overlay, a write that needs a
- * new block or bitmap bits, a request larger than half the pipe, reads
- * below 64 KiB, writes below 64 KiB, and every read when the thread may not
- * use SCHED_FIFO, see vt_splice_send_head) goes through the core and the
- * buffer as before. */
+ * sectors (the core would write exactly those file bytes and nothing else),
+ * or, with write-back on the top layer, into blocks the core allocates for
+ * it before and sectors it marks after (vt_splice_place_write); through an
+ * O_DIRECT descriptor where the file system allows one. Everything else
+ * (VHDX layers, the volatile overlay, a write that needs a new block or
+ * bitmap bits without write-back, a request larger than half the pipe,
+ * reads below 64 KiB, writes below 64 KiB, and every read when the thread
+ * may not use SCHED_FIFO, see vt_splice_send_head) goes through the core
+ * and the buffer as before. */
 #ifndef VT_NBD_SPLICE_H
 #define VT_NBD_SPLICE_H
 

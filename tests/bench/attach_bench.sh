@@ -13,7 +13,8 @@
 #                 top layer each time: its writes allocate blocks)
 #   nbd-fixed     vhdtool attach --nbd of the fixed VHD
 #   loop-fixed    vhdtool attach of the fixed VHD (its default: a loop device
-#                 over the data, direct I/O)
+#                 over the data, buffered like the peer)
+#   loop-fixed-dio  the same with --direct-io
 # Each case measures (tests/tools/blkbench.c, O_DIRECT, caches dropped
 # before each): sequential 1 MiB reads of the whole disk, 2000 random 4 KiB
 # reads, sequential 1 MiB writes of the whole disk, 2000 random 4 KiB
@@ -42,7 +43,7 @@ if [ -n "$QEMU_NBD" ]; then
     done
 fi
 [ $HAVE_QEMU_NBD = 1 ] || { echo "# qemu-nbd not found on this host: no qemu-nbd row"; rm -rf "$Q"; mkdir -p "$Q"; }
-CASES="loop-raw $([ $HAVE_QEMU_NBD = 1 ] && echo qemu-nbd) nbd-dynamic nbd-chain nbd-fixed loop-fixed"
+CASES="loop-raw $([ $HAVE_QEMU_NBD = 1 ] && echo qemu-nbd) nbd-dynamic nbd-chain nbd-fixed loop-fixed loop-fixed-dio"
 # ATTACH_BENCH_CASES picks some of them (loop-raw, the peer, is always first)
 [ -n "${ATTACH_BENCH_CASES:-}" ] && CASES="loop-raw ${ATTACH_BENCH_CASES}"
 
@@ -63,6 +64,7 @@ for round in \$(seq 1 $ROUNDS); do
         nbd-chain) cp /w/top.orig /w/top.vhd && sync && dev=\$(vhdtool attach /w/top.vhd) ;;
         nbd-fixed) dev=\$(vhdtool attach --nbd /w/fixed.vhd) ;;
         loop-fixed) dev=\$(vhdtool attach /w/fixed.vhd) ;;
+        loop-fixed-dio) dev=\$(vhdtool attach --direct-io /w/fixed.vhd) ;;
         esac
         [ -b "\$dev" ] || { echo "BENCH: \$round \$c attach failed"; continue; }
         [ \$round = 1 ] && echo "BENCH-INFO: \$c \$dev max_sectors_kb \$(cat /sys/block/\${dev#/dev/}/queue/max_sectors_kb)"

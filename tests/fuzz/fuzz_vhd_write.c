@@ -1,7 +1,8 @@
 /* libFuzzer target: writes into the top layer of a VHD chain.
  *
- * Input: one control byte (bits 0-1: number of writes - 1, bit 6: keep
- * checksums as they are), then up to three files separated by
+ * Input: one control byte (bits 0-1: number of writes - 1, bit 5: with
+ * write-back, committed by a flush before closing; bit 6: keep checksums
+ * as they are), then up to three files separated by
  * FUZZ_SEPARATOR (top writable, parents read-only and refusing writes).
  * When the chain opens writable, 1-4 pseudo-random writes (aligned or not,
  * possibly spanning blocks) go into a window of the disk that is mirrored in
@@ -64,6 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!chain)
         goto out;
     vb_source *disk = vb_chain_source(chain);
+    bool write_back = (data[0] & 0x20) != 0;
+    if (write_back)
+        vb_layer_set_write_back(vb_chain_layer(chain, 0), true);
     uint64_t window = disk->size < WINDOW_MAX ? disk->size : WINDOW_MAX;
     uint64_t base = fuzz_rng_below(&rng, disk->size - window + 1) & ~(uint64_t)(VB_SECTOR - 1);
     uint8_t *mirror = malloc(window), *dont_care = calloc(1, window), *buf = malloc(WRITE_MAX);
@@ -91,6 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vb_source_read(disk, base + off, back, len) == VB_OK && !fuzz_same(back, buf, len))
             fuzz_fail("written bytes do not read back");
         free(back);
+    }
+    if (write_back && vb_source_flush(disk) != VB_OK) {
+        all_written = false; /* the commit failed: the file keeps what it had */
+        memset(dont_care, 1, window);
     }
     vb_chain_close(chain);
     for (unsigned i = 1; i < count; i++)

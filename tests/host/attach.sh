@@ -41,9 +41,16 @@ else
     "$VHDTOOL" read "$T_TMP/fixed.vhd" 0 8388608 --out "$T_TMP/want" >/dev/null
     t_eq "the loop device reads the VHD's data" "$(sha256sum <"$T_TMP/want" | cut -d' ' -f1)" \
         "$(head -c 8388608 "$dev" | sha256sum | cut -d' ' -f1)"
+    t_eq "the loop device is buffered by default (like losetup)" 0 "$(cat /sys/block/${dev#/dev/}/loop/dio)"
     if dd if=/dev/zero of="$dev" bs=512 count=1 conv=fsync status=none 2>/dev/null; then
         t_fail "read-only: the loop device refuses writes"; else t_ok "read-only: the loop device refuses writes"; fi
     expect_rc "detach of the loop device" 0 "$VHDTOOL" detach "$dev"
+    expect_rc "attach --direct-io" 0 "$VHDTOOL" attach --read-only --direct-io "$T_TMP/fixed.vhd"
+    dev=$(cat "$T_TMP/out")
+    t_eq "--direct-io: the loop device bypasses the page cache (ext4 allows it)" 1 "$(cat /sys/block/${dev#/dev/}/loop/dio)"
+    t_eq "--direct-io: the loop device reads the VHD's data" "$(sha256sum <"$T_TMP/want" | cut -d' ' -f1)" \
+        "$(head -c 8388608 "$dev" | sha256sum | cut -d' ' -f1)"
+    expect_rc "detach of the direct-I/O loop device" 0 "$VHDTOOL" detach "$dev"
     sha_before=$(sha256sum <"$T_TMP/fixed.vhd" | cut -d' ' -f1)
     expect_rc "persistent attach of the fixed VHD" 0 "$VHDTOOL" attach "$T_TMP/fixed.vhd"
     dev=$(cat "$T_TMP/out")
