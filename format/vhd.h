@@ -10,6 +10,7 @@
  *   vhd_chs.c              CHS geometry (the VHD specification's algorithm)
  *   vhd_layer.c            one VHD file as a block source (read coalescing, BAT, bitmaps)
  *   vhd_write.c            writes and crash-consistent block allocation
+ *   vhd_write_back.c       write-back: bitmap and BAT writes kept until the next flush
  *   vhd_check.c            structural validation of one layer (vhdtool check)
  *   vhd_overlap.c          metadata and block areas that must not overlap
  *   vhd_locator.c          parent locator decoding, lexical path resolution

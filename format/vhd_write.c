@@ -3,11 +3,12 @@
  * Fixed disks are written in place. In dynamic and differencing disks, a
  * write to an allocated block writes the data, then sets the bitmap bits of
  * the written sectors (one write of the bitmap sectors that changed). A write
- * to an unallocated block allocates it at the old footer position (sector
- * aligned; block data is not padded to 4 KiB like Windows does): the block
+ * to an unallocated block allocates it at the old footer position, or just
+ * past it so that the block's data starts on a 4 KiB boundary: the block
  * (bitmap + data, zeros where nothing was written) is written except its
  * first sector, then the footer after it; a flush makes the longer file
- * durable; only then is the first sector written over the old footer, then
+ * durable; only then is the first sector written (over the old footer when
+ * the block starts there), then
  * flushed, then the one BAT sector holding the entry. A crash at any point
  * leaves a file that ends in a valid footer and whose BAT only references
  * complete blocks. The flushes matter on file systems that update a file's
@@ -25,6 +26,8 @@
 #include "platform.h"
 #include "vhd_layer_internal.h"
 
+/* New blocks' data starts at a multiple of this many bytes in the file. */
+#define VB_DATA_ALIGN 4096u
 /* New blocks are composed in a scratch buffer of at most this size. */
 #define VB_BLOCK_BUF_MAX ((4u << 20) + (64u << 10))
 
@@ -165,9 +168,14 @@ static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_blo
     for (unsigned i = 0; i < n; i++)
         if (areas[i].start <= UINT64_MAX - areas[i].len && areas[i].start + areas[i].len > end)
             end = areas[i].start + areas[i].len;
-    if (end > UINT64_MAX - VB_SECTOR)
+    if (end > UINT64_MAX - info->bitmap_size - VB_DATA_ALIGN)
         return VB_ERR_NO_SPACE;
-    uint64_t at = (end + VB_SECTOR - 1) / VB_SECTOR * VB_SECTOR;
+    /* the block's data starts on a 4 KiB boundary of the file (Windows does
+     * the same): a page-aligned 4 KiB request of the OS then covers one
+     * whole page of the host file, with no read of two partly written
+     * pages first; the gap before the bitmap is slack */
+    uint64_t data_at = (end + info->bitmap_size + VB_DATA_ALIGN - 1) / VB_DATA_ALIGN * VB_DATA_ALIGN;
+    uint64_t at = data_at - info->bitmap_size;
     uint64_t new_footer = at + info->bitmap_size + info->block_size;
     if (at / VB_SECTOR >= VB_BAT_UNUSED || new_footer / VB_SECTOR >= VB_BAT_UNUSED)
         return VB_ERR_NO_SPACE;
