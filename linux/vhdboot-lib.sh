@@ -245,10 +245,10 @@ vb_attach() {
         set -- "$@" "$vb_file"
         vb_i=$((vb_i + 1))
     done
-    # --nbd: a fixed VHD too goes through NBD, not a loop device: vhdtool's
-    # loop path does not ask the kernel to scan the loop's partition table,
-    # and the root partition must appear.
-    vb_nbd=$("$VB_TOOL" attach --nbd "$vb_flag" "$@" 2>"$VB_STATE/attach.err")
+    # A fixed VHD (persistent or read-only) becomes a loop device over its
+    # data, partitions scanned: kernel-only, as fast as a raw image; the
+    # rest is served by vhdtool through NBD.
+    vb_nbd=$("$VB_TOOL" attach "$vb_flag" "$@" 2>"$VB_STATE/attach.err")
     if [ $? -ne 0 ] || [ ! -b "$vb_nbd" ]; then
         vb_msg "vhdtool attach failed for $VHDBOOT_LAYER_0_PATH: $(head -n 3 "$VB_STATE/attach.err" | tr '\n' ' ')"
         vb_release_mounts

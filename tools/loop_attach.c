@@ -45,7 +45,8 @@ int vt_loop_attach(const char *path, uint64_t offset, uint64_t size, bool read_o
         cfg.block_size = 512;
         cfg.info.lo_offset = offset;
         cfg.info.lo_sizelimit = size;
-        cfg.info.lo_flags = (direct ? LO_FLAGS_DIRECT_IO : 0) | (read_only ? LO_FLAGS_READ_ONLY : 0);
+        /* partitions appear as /dev/loopNpM, as on an NBD device */
+        cfg.info.lo_flags = LO_FLAGS_PARTSCAN | (direct ? LO_FLAGS_DIRECT_IO : 0) | (read_only ? LO_FLAGS_READ_ONLY : 0);
         snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", path);
         rc = ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0 ? 0 : -errno;
         if (rc == -EINVAL && direct) { /* no direct I/O on this file system (tmpfs): buffered */
@@ -72,6 +73,8 @@ int vt_loop_detach(const char *dev, char *err, size_t ecap)
     if (fsync(fd) != 0)
         fprintf(stderr, "vhdtool detach: warning: %s: flush failed: %s\n", dev, strerror(errno));
     int rc = ioctl(fd, LOOP_CLR_FD, 0) == 0 ? 0 : -errno;
+    if (rc == -ENXIO)
+        rc = 0; /* already released: systemd's shutdown asks for the same, and it happens when the last user closes it */
     close(fd);
     if (rc < 0)
         snprintf(err, ecap, "cannot release %s: %s", dev, strerror(-rc));

@@ -13,7 +13,8 @@
 #                 the guest ends with a reboot (the same shutdown path)
 #   chain-ro      the same chain, write readonly: the guest's write fails,
 #                 every file is unchanged
-#   ntfs-fixed    fixed VHD on NTFS (ntfs-3g in the initramfs), persistent
+#   ntfs-fixed    fixed VHD on NTFS (ntfs-3g in the initramfs), persistent,
+#                 through a loop device (its partitions scanned)
 #   hibernated    the same with hiberfil.sys saying "hibernated": the volume
 #                 will not mount read-write; one console line, the boot goes
 #                 on the normal path (no root there: it ends, no hang)
@@ -108,10 +109,12 @@ esp_clean() {
     dd if="$ESP" of="$W/esp-part.img" bs=1M skip=1 conv=sparse status=none &&
         fsck.vfat -n "$W/esp-part.img" >"$W/fsck.out" 2>&1 && ! grep -qi 'dirty' "$W/fsck.out"
 }
-# guest_common CASE: what every boot that reached the guest shows.
+# guest_common CASE [KIND]: what every boot that reached the guest shows;
+# KIND is the attached device's kind (nbd, or loop for a fixed VHD).
 guest_common() {
+    local kind=${2:-nbd}
     it_expect_guest "$1: the guest reached multi-user, ran the test unit and powered off" 'VHDBOOT-TEST: done'
-    it_expect "$1: the root file system is on the attached NBD disk" 'VHDBOOT-TEST: root=/dev/nbd[0-9]+p2 attached=/dev/nbd[0-9]+ '
+    it_expect "$1: the root file system is on the attached disk (/dev/$kind)" "VHDBOOT-TEST: root=/dev/$kind[0-9]+p2 attached=/dev/$kind[0-9]+ "
     it_reject "$1: the boot did not fall back" '^vhdboot: (continuing|the boot record|host volume|layer|vhdtool attach)'
     it_expect "$1: the return-to-initramfs program is in place" 'VHDBOOT-TEST: host=.* shutdown-program=yes'
     it_expect "$1: at shutdown the disk was detached and the host unmounted" '^vhdboot: virtual disk detached, host volumes unmounted'
@@ -184,7 +187,7 @@ t_check "chain-ro: the host FAT volume is clean" esp_clean
 # --- 5: fixed VHD on NTFS, persistent -------------------------------------------------------------
 it_conf_single "Debian fixed on NTFS" "PARTUUID=$MBR_PARTUUID:\\vms\\fixed.vhd" persistent | esp_conf "$ESP"
 it_boot debian-ntfs-fixed "$ESP"
-guest_common ntfs-fixed
+guest_common ntfs-fixed loop
 it_expect "ntfs-fixed: the NTFS host was mounted read-write through ntfs-3g" 'VHDBOOT-TEST: host=/dev/vdb1,fuseblk,rw'
 M5=$(marker)
 ntfs_out "$W/ntfs-now.img"
