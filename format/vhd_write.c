@@ -8,13 +8,12 @@
  * (bitmap + data, zeros where nothing was written) is written except its
  * first sector, then the footer after it; a flush makes the longer file
  * durable; only then is the first sector written (over the old footer when
- * the block starts there), then
- * flushed, then the one BAT sector holding the entry. A crash at any point
- * leaves a file that ends in a valid footer and whose BAT only references
- * complete blocks. The flushes matter on file systems that update a file's
- * size lazily (the UEFI FAT driver writes the new size only on Flush): the
- * old footer is never overwritten, nor the BAT pointed past it, while the
- * recorded size may still be the old one.
+ * the block starts there), then flushed, then the one BAT sector holding
+ * the entry. A crash at any point leaves a file that ends in a valid footer
+ * and whose BAT only references complete blocks. The flushes matter on file
+ * systems that update a file's size lazily (the UEFI FAT driver writes the
+ * new size only on Flush): the old footer is never overwritten, nor the BAT
+ * pointed past it, while the recorded size may still be the old one.
  *
  * With write-back on (vhd_write_back.c) the bitmap and BAT writes and the
  * flushes wait for the next flush of the layer, in the same order.
@@ -106,8 +105,8 @@ static vb_status write_new_block(vb_layer *layer, uint64_t at, const uint8_t *bi
      * hole where the block extends the file) */
     bool sparse = layer->write_back && layer->info.type == VB_DISK_DIFF;
     if (sparse || (in_block == 0 && len == layer->info.block_size)) {
-        /* the whole block's data is given: bitmap and data straight from
-         * their buffers, nothing to compose */
+        /* the whole block's data is given, or only the given data matters:
+         * bitmap and data straight from their buffers, nothing to compose */
         vb_status st = vb_source_write(layer->file, at + VB_SECTOR, bits + VB_SECTOR, (size_t)bitmap - VB_SECTOR);
         return st != VB_OK || !src ? st : vb_source_write(layer->file, at + bitmap + in_block, src, len);
     }
@@ -155,8 +154,8 @@ static vb_status allocate_later(vb_layer *layer, uint32_t block, uint64_t at, ui
  * first sector, footer, flush, first sector, flush, BAT sector, then (if it
  * differed) the footer copy. With src NULL (write-back only, vb_layer_place)
  * a dynamic block is all zeros, a differencing one has the range neither
- * written nor marked. Returns the status; on failure
- * the BAT in memory and on disk still lacks the block. */
+ * written nor marked. Returns the status; on failure the BAT in memory and
+ * on disk still lacks the block. */
 static vb_status allocate_block(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
 {
     vb_vhd_info *info = &layer->info;
