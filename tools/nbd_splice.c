@@ -18,8 +18,10 @@
 #define SPLICE_MIN (64u << 10)
 /* Writes below this many bytes are copied (measured: splicing 4 KiB is slower). */
 #define SPLICE_WMIN (64u << 10)
-/* Sequential reads of at least this many bytes prefetch the next range. */
+/* Sequential reads of at least this many bytes prefetch what follows, this
+ * many requests of the same length ahead. */
 #define PREFETCH_MIN (64u << 10)
+#define PREFETCH_AHEAD 4u
 /* Zeros mapped into the pipe by reference (never written). */
 #define ZERO_BYTES (256u << 10)
 static const uint8_t zeros[ZERO_BYTES] __attribute__((aligned(4096)));
@@ -76,6 +78,7 @@ int vt_splice_init(vt_splice *sp, vb_layer *const *layers, unsigned depth, bool 
     sp->direct_fd = top_writable ? open_direct(sp->fds[0]) : -1;
     sp->reads = sp->writes = 0;
     sp->next = UINT64_MAX;
+    sp->ahead = 0;
     sp->depth = depth;
     return 0;
 }
@@ -291,13 +294,20 @@ void vt_splice_prefetch(vt_splice *sp, uint64_t from, uint64_t len, uint64_t dis
 {
     bool sequential = from == sp->next;
     sp->next = from + len;
-    if (!sp->depth || !sequential || len < PREFETCH_MIN || sp->next >= disk_size)
+    if (!sp->depth || !sequential || len < PREFETCH_MIN || sp->next >= disk_size) {
+        sp->ahead = 0;
         return;
-    if (len > disk_size - sp->next)
-        len = disk_size - sp->next;
+    }
+    /* keep PREFETCH_AHEAD requests' worth started ahead; only what was not
+     * started before is asked for */
+    uint64_t want = len <= (disk_size - sp->next) / PREFETCH_AHEAD ? sp->next + len * PREFETCH_AHEAD : disk_size;
+    uint64_t start = sp->ahead > sp->next ? sp->ahead : sp->next;
+    if (start >= want)
+        return;
     vt_splice_seg segs[VT_SPLICE_MAX_SEGS];
-    unsigned n = vt_splice_map_read(sp, sp->next, len, segs);
+    unsigned n = vt_splice_map_read(sp, start, want - start, segs);
     for (unsigned i = 0; i < n; i++)
         if (segs[i].fd >= 0)
             readahead(segs[i].fd, (off64_t)segs[i].at, (size_t)segs[i].len);
+    sp->ahead = n ? want : 0;
 }

@@ -47,6 +47,7 @@ typedef struct vt_splice {
     size_t wmin;                           /* smallest write spliced */
     uint64_t reads, writes;                /* requests that took the splice path */
     uint64_t next;                         /* where the last read ended */
+    uint64_t ahead;                        /* prefetch started up to here (0: none) */
 } vt_splice;
 
 /* Sets sp up for the layers (top first; each must have a host file): makes
@@ -87,7 +88,8 @@ int vt_splice_to_socket(vt_splice *sp, int sock, uint64_t len);
 int vt_splice_from_socket(vt_splice *sp, int sock, const vt_splice_seg *segs, unsigned count);
 /* After a read of len bytes at from (any path): when it continued the
  * previous read and is at least 64 KiB, starts the page-cache reads of the
- * next len bytes in the layer files (readahead(), which does not wait), so
+ * next 4 x len bytes in the layer files, less what an earlier call started
+ * (readahead(), which does not wait), so
  * that the disk works while the reply travels and the next request comes:
  * a file's own readahead window (128 KiB by default) is far smaller than a
  * 1 MiB request, and a chain's reads alternate between files. */
