@@ -74,7 +74,7 @@ int vt_loop_detach(const char *dev, char *err, size_t ecap)
         fprintf(stderr, "vhdtool detach: warning: %s: flush failed: %s\n", dev, strerror(errno));
     int rc = ioctl(fd, LOOP_CLR_FD, 0) == 0 ? 0 : -errno;
     if (rc == -ENXIO)
-        rc = 0; /* already released: systemd's shutdown asks for the same, and it happens when the last user closes it */
+        rc = 0; /* already released (by someone else, or autoclear): the state asked for */
     close(fd);
     if (rc < 0)
         snprintf(err, ecap, "cannot release %s: %s", dev, strerror(-rc));
