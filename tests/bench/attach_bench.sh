@@ -18,8 +18,10 @@
 # Each case measures (tests/tools/blkbench.c, O_DIRECT, caches dropped
 # before each): sequential 1 MiB reads of the whole disk, 2000 random 4 KiB
 # reads, sequential 1 MiB writes of the whole disk, 2000 random 4 KiB
-# writes (a write run ends with fsync, inside the time). Rounds run every
-# case in turn (interleaved); the table gives median (min..max).
+# writes (a write run ends with fsync, inside the time), then the
+# sequential writes once more (the chain's top layer has every block
+# then). Rounds run every case in turn (interleaved); the table gives
+# median (min..max).
 . "$(dirname "$0")/../integration/lib.sh"
 [ -z "$(qemu_missing)" ] || { echo "QEMU/OVMF missing"; exit 77; }
 command -v mkfs.ext4 >/dev/null || { echo "mkfs.ext4 missing"; exit 77; }
@@ -74,6 +76,10 @@ for round in \$(seq 1 $ROUNDS); do
             set -- \$t
             echo "BENCH: \$round \$c \$(blkbench \$1 \$dev \$2)"
         done
+        # the sequential write once more: every block now allocated and marked
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+        echo "BENCH: \$round \$c/again \$(blkbench seqw \$dev $SIZE)"
         case \$c in
         loop-raw) losetup -d /dev/loop0 ;;
         qemu-nbd)
@@ -138,4 +144,7 @@ for case in cases:
         v = rows.get((case, kind))
         cells += [fmt(v) if v else "-", ratio(case, kind, "loop-raw"), ratio(case, kind, "qemu-nbd")]
     print(f"| {case} | " + " | ".join(cells) + " |")
+print("sequential writes again, over what the first run wrote: " + ", ".join(
+    f"{case} {fmt(rows[(case + '/again', 'seqw')])} x{ratio(case + '/again', 'seqw', 'loop-raw/again')}"
+    for case in cases if (case + "/again", "seqw") in rows))
 PY
