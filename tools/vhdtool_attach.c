@@ -48,10 +48,10 @@ static const char attach_usage[] =
     "`vhdtool detach`. Parents are found through FILE's locators, or given in\n"
     "order (PARENT of FILE first, base last; their UUIDs are checked).\n"
     "A fixed VHD (persistent or read-only) becomes a loop device over its data\n"
-    "instead (/dev/loopN, no daemon): kernel-only, as fast as a raw file. So does a\n"
-    "VHDX attached --read-only whose data is one run of the file (a fixed VHDX, a\n"
-    "fully written dynamic one); written, a VHDX goes through NBD (its first write\n"
-    "must renew the header's write GUIDs).\n"
+    "instead (/dev/loopN, partitions scanned, no daemon): kernel-only, as fast as a\n"
+    "raw file. So does a VHDX attached --read-only whose data is one run of the\n"
+    "file (a fixed VHDX, a fully written dynamic one); written, a VHDX goes through\n"
+    "NBD (its first write must renew the header's write GUIDs).\n"
     "\n"
     "options:\n"
     "  --persistent     writes go into FILE, the top layer (default); parents are never written\n"
@@ -262,8 +262,8 @@ static int run_server(struct served *s, enum attach_mode mode, uint64_t cap, int
     if (depth && vt_splice_init(&splice, layers, depth, mode == MODE_PERSISTENT) == 0)
         srv.splice = &splice;
     /* the top layer's bitmap and BAT writes wait for the kernel's flush
-     * requests (vhd_write_back.c): two flushes per flush request instead
-     * of one or two per new block or newly marked sectors */
+     * requests (vhd_write_back.c): at most three file flushes per flush
+     * request instead of one or two per new block or newly marked sectors */
     if (depth && mode == MODE_PERSISTENT)
         vb_layer_set_write_back(layers[0], true);
     pthread_t thread;
@@ -353,6 +353,8 @@ static int run_attach(int argc, char **argv)
     }
     if (modes > 1)
         return vt_usage_error("attach", "give one of --persistent, --volatile, --read-only");
+    if (direct && force_nbd)
+        return vt_usage_error("attach", "--direct-io is for the loop device of a fixed VHD, not with --nbd");
     if (optind >= argc)
         return vt_usage_error("attach", "expected FILE");
     static struct served s;
@@ -387,6 +389,9 @@ static int run_attach(int argc, char **argv)
             return VT_EXIT_OK;
         }
     }
+    if (direct)
+        fprintf(stderr, "vhdtool attach: note: --direct-io ignored: %s is served through NBD, not a loop device\n",
+                argv[optind]);
     if (mode == MODE_VOLATILE) {
         if (vb_overlay_open(s.top, &s.overlay) != VB_OK) {
             close_disk(&s);

@@ -20,6 +20,8 @@ expect_rc "attach --help exits 0" 0 "$VHDTOOL" attach --help
 expect_rc "attach without FILE: usage error" 2 "$VHDTOOL" attach
 expect_rc "attach with two modes: usage error" 2 "$VHDTOOL" attach --read-only --volatile "$T_TMP/child.vhd"
 expect_rc "attach with a bad device name: usage error" 2 "$VHDTOOL" attach --device /dev/sda "$T_TMP/child.vhd"
+expect_rc "attach --nbd --direct-io: usage error (direct I/O is for the loop device)" 2 "$VHDTOOL" attach --nbd --direct-io "$T_TMP/child.vhd"
+t_grep "the message says why" "not with --nbd" "$T_TMP/err"
 expect_rc "attach of a missing file fails" 1 "$VHDTOOL" attach "$T_TMP/none.vhd"
 expect_rc "attach with a PARENT that is not the parent fails" 1 "$VHDTOOL" attach --read-only "$T_TMP/child.vhd" "$T_TMP/other.vhd"
 t_grep "the message names the wrong parent" "other.vhd: not the parent of" "$T_TMP/err"
