@@ -18,8 +18,8 @@
 #define SPLICE_MIN (64u << 10)
 /* Writes below this many bytes are copied (measured: splicing 4 KiB is slower). */
 #define SPLICE_WMIN (64u << 10)
-/* Sequential reads of at least this many bytes prefetch what follows, this
- * many requests of the same length ahead. */
+/* Sequential reads of at least this many bytes prefetch what follows, up
+ * to this many requests of the same length ahead. */
 #define PREFETCH_MIN (64u << 10)
 #define PREFETCH_AHEAD 4u
 /* Zeros mapped into the pipe by reference (never written). */
@@ -79,6 +79,7 @@ int vt_splice_init(vt_splice *sp, vb_layer *const *layers, unsigned depth, bool 
     sp->reads = sp->writes = 0;
     sp->next = UINT64_MAX;
     sp->ahead = 0;
+    sp->streak = 0;
     sp->depth = depth;
     return 0;
 }
@@ -296,11 +297,16 @@ void vt_splice_prefetch(vt_splice *sp, uint64_t from, uint64_t len, uint64_t dis
     sp->next = from + len;
     if (!sp->depth || !sequential || len < PREFETCH_MIN || sp->next >= disk_size) {
         sp->ahead = 0;
+        sp->streak = 0;
         return;
     }
-    /* keep PREFETCH_AHEAD requests' worth started ahead; only what was not
-     * started before is asked for */
-    uint64_t want = len <= (disk_size - sp->next) / PREFETCH_AHEAD ? sp->next + len * PREFETCH_AHEAD : disk_size;
+    /* keep one request's worth started ahead, growing to PREFETCH_AHEAD
+     * as the sequential run goes on (short runs, as a booting system
+     * makes, ask for little that is not read); only what was not started
+     * before is asked for */
+    if (sp->streak < PREFETCH_AHEAD)
+        sp->streak++;
+    uint64_t want = len <= (disk_size - sp->next) / sp->streak ? sp->next + len * sp->streak : disk_size;
     uint64_t start = sp->ahead > sp->next ? sp->ahead : sp->next;
     if (start >= want)
         return;

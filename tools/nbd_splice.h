@@ -48,6 +48,7 @@ typedef struct vt_splice {
     uint64_t reads, writes;                /* requests that took the splice path */
     uint64_t next;                         /* where the last read ended */
     uint64_t ahead;                        /* prefetch started up to here (0: none) */
+    unsigned streak;                       /* sequential reads in a row (at most 4) */
 } vt_splice;
 
 /* Sets sp up for the layers (top first; each must have a host file): makes
@@ -88,7 +89,8 @@ int vt_splice_to_socket(vt_splice *sp, int sock, uint64_t len);
 int vt_splice_from_socket(vt_splice *sp, int sock, const vt_splice_seg *segs, unsigned count);
 /* After a read of len bytes at from (any path): when it continued the
  * previous read and is at least 64 KiB, starts the page-cache reads of the
- * next 4 x len bytes in the layer files, less what an earlier call started
+ * next len bytes in the layer files, up to 4 x len as the sequential run
+ * goes on, less what an earlier call started
  * (readahead(), which does not wait), so
  * that the disk works while the reply travels and the next request comes:
  * a file's own readahead window (128 KiB by default) is far smaller than a
