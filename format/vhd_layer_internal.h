@@ -121,6 +121,9 @@ vb_bitmap_slot *vb_layer_bitmap_store(vb_layer *layer, uint32_t block, const uin
 vb_bitmap_slot *vb_layer_bitmap_cached(vb_layer *layer, uint32_t block);
 /* How many bitmap cache slots this layer uses (by its bitmap size). */
 unsigned vb_layer_bitmap_slots(const vb_layer *layer);
+/* Writes bitmap sectors first..last of an allocated block from bits
+ * (vhd_write.c). Returns the status. */
+vb_status vb_layer_write_bitmap(vb_layer *layer, uint32_t block, const uint8_t *bits, uint32_t first, uint32_t last);
 /* Drops a block's cached bitmap (after a failed bitmap write). */
 void vb_layer_bitmap_forget(vb_layer *layer, uint32_t block);
 /* A metadata area of a dynamic file, named for messages ("the block table"). */

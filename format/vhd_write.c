@@ -30,6 +30,26 @@
 /* New blocks are composed in a scratch buffer of at most this size. */
 #define VB_BLOCK_BUF_MAX ((4u << 20) + (64u << 10))
 
+vb_status vb_layer_write_bitmap(vb_layer *layer, uint32_t block, const uint8_t *bits, uint32_t first, uint32_t last)
+{
+    uint64_t at = (uint64_t)vb_bat_get(layer, block) * VB_SECTOR + (uint64_t)first * VB_SECTOR;
+    return vb_source_write(layer->file, at, bits + (size_t)first * VB_SECTOR, (size_t)(last - first + 1) * VB_SECTOR);
+}
+
+/* Sets the bits of sectors [first, end) in a block bitmap. Returns whether
+ * any of them was clear. */
+static bool set_bits(uint8_t *bits, uint32_t first, uint32_t end)
+{
+    bool changed = false;
+    for (uint32_t s = first; s < end; s++) {
+        if (!vb_bitmap_test(bits, s)) {
+            vb_bitmap_set(bits, s);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 /* Writes the data of an allocated block, flushes, then sets and writes the bitmap
  * bits of the written sectors. Returns the first failing status. */
 static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_block, const uint8_t *src, size_t len)
@@ -46,14 +66,7 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
     if (st != VB_OK)
         return st;
     uint32_t first = in_block / VB_SECTOR, end = first + (uint32_t)(len / VB_SECTOR);
-    bool changed = false;
-    for (uint32_t s = first; s < end; s++) {
-        if (!vb_bitmap_test(bits, s)) {
-            vb_bitmap_set(bits, s);
-            changed = true;
-        }
-    }
-    if (!changed)
+    if (!set_bits(bits, first, end))
         return VB_OK;
     uint32_t first_sector = first / 8 / VB_SECTOR, last_sector = (end - 1) / 8 / VB_SECTOR;
     if (layer->write_back) {
@@ -70,8 +83,7 @@ static vb_status write_allocated(vb_layer *layer, uint32_t block, uint32_t in_bl
         vb_layer_bitmap_forget(layer, block);
         return st;
     }
-    st = vb_source_write(layer->file, start + (uint64_t)first_sector * VB_SECTOR, bits + first_sector * VB_SECTOR,
-                         (size_t)(last_sector - first_sector + 1) * VB_SECTOR);
+    st = vb_layer_write_bitmap(layer, block, bits, first_sector, last_sector);
     if (st != VB_OK)
         vb_layer_bitmap_forget(layer, block); /* the file still has the old bits */
     return st;
@@ -349,14 +361,7 @@ vb_status vb_layer_mark(vb_layer *layer, uint64_t offset, uint64_t len)
         if (st != VB_OK)
             return st;
         uint32_t first = s.in_block / VB_SECTOR, end = first + (uint32_t)(s.len / VB_SECTOR);
-        bool changed = false;
-        for (uint32_t i = first; i < end; i++) {
-            if (!vb_bitmap_test(bits, i)) {
-                vb_bitmap_set(bits, i);
-                changed = true;
-            }
-        }
-        if (changed)
+        if (set_bits(bits, first, end))
             vb_wb_mark(layer, vb_layer_bitmap_cached(layer, s.block), first / 8 / VB_SECTOR, (end - 1) / 8 / VB_SECTOR);
         offset += s.len;
         len -= s.len;

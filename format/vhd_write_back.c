@@ -66,46 +66,30 @@ static vb_status write_bitmaps(vb_layer *layer)
         vb_bitmap_slot *s = &layer->slots[i];
         if (!s->dirty)
             continue;
-        uint64_t at = (uint64_t)vb_bat_get(layer, s->block) * VB_SECTOR + (uint64_t)s->dirty_first * VB_SECTOR;
-        vb_status st = vb_source_write(layer->file, at, s->bits + (size_t)s->dirty_first * VB_SECTOR,
-                                       (size_t)(s->dirty_last - s->dirty_first + 1) * VB_SECTOR);
+        vb_status st = vb_layer_write_bitmap(layer, s->block, s->bits, s->dirty_first, s->dirty_last);
         if (st != VB_OK)
             return st;
     }
     return VB_OK;
 }
 
-/* Writes the BAT sectors holding the entries of fresh blocks, one write
- * from the first such sector to the last (every entry in between is either
- * on disk already or fresh). Returns the status; *any tells whether there
- * were fresh blocks. */
-static vb_status write_bat(vb_layer *layer, bool *any)
+/* Finds the BAT sectors holding the entries of fresh blocks: *lo to *hi
+ * (every entry in between is either on disk already or fresh, so they are
+ * written as one run). Returns whether there are fresh blocks. */
+static bool fresh_bat_sectors(const vb_layer *layer, uint32_t *lo, uint32_t *hi)
 {
     unsigned count = vb_layer_bitmap_slots(layer);
-    uint32_t lo = UINT32_MAX, hi = 0;
+    *lo = UINT32_MAX;
+    *hi = 0;
     for (unsigned i = 0; i < count; i++) {
         const vb_bitmap_slot *s = &layer->slots[i];
         if (!s->fresh)
             continue;
         uint32_t sector = s->block / (VB_SECTOR / 4);
-        lo = sector < lo ? sector : lo;
-        hi = sector > hi ? sector : hi;
+        *lo = sector < *lo ? sector : *lo;
+        *hi = sector > *hi ? sector : *hi;
     }
-    *any = lo != UINT32_MAX;
-    if (!*any)
-        return VB_OK;
-    return vb_source_write(layer->file, layer->info.bat_offset + (uint64_t)lo * VB_SECTOR,
-                           layer->bat + (size_t)lo * VB_SECTOR, (size_t)(hi - lo + 1) * VB_SECTOR);
-}
-
-/* Tells whether some slot is fresh. */
-static bool has_fresh(const vb_layer *layer)
-{
-    unsigned count = vb_layer_bitmap_slots(layer);
-    for (unsigned i = 0; i < count; i++)
-        if (layer->slots[i].fresh)
-            return true;
-    return false;
+    return *lo != UINT32_MAX;
 }
 
 vb_status vb_wb_commit(vb_layer *layer)
@@ -114,15 +98,17 @@ vb_status vb_wb_commit(vb_layer *layer)
         return layer->wb_error;
     if (layer->dirty_slots == 0)
         return VB_OK;
-    bool fresh = has_fresh(layer), any = false;
+    uint32_t lo, hi;
+    bool fresh = fresh_bat_sectors(layer, &lo, &hi);
     vb_status st = vb_source_flush(layer->file);
     if (st == VB_OK)
         st = write_bitmaps(layer);
     if (st == VB_OK && fresh)
         st = vb_source_flush(layer->file);
-    if (st == VB_OK)
-        st = write_bat(layer, &any);
-    if (st == VB_OK && any && layer->copy_stale) {
+    if (st == VB_OK && fresh)
+        st = vb_source_write(layer->file, layer->info.bat_offset + (uint64_t)lo * VB_SECTOR,
+                             layer->bat + (size_t)lo * VB_SECTOR, (size_t)(hi - lo + 1) * VB_SECTOR);
+    if (st == VB_OK && fresh && layer->copy_stale) {
         st = vb_source_write(layer->file, 0, layer->footer, VB_FOOTER_SIZE);
         if (st == VB_OK)
             layer->copy_stale = false;

@@ -131,6 +131,20 @@ static void read_exact(int fd, uint8_t *buf, size_t len)
     }
 }
 
+/* Sends len bytes of data into a socket pair and moves them with
+ * vt_splice_from_socket into the segments, which must succeed. */
+static void splice_payload(vt_splice *sp, const uint8_t *data, size_t len, const vt_splice_seg *segs, unsigned count)
+{
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    int room = 1 << 20;
+    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
+    assert_int_equal(write(pair[0], data, len), (ssize_t)len);
+    assert_int_equal(vt_splice_from_socket(sp, pair[1], segs, count), 0);
+    close(pair[0]);
+    close(pair[1]);
+}
+
 static void reads_through_the_pipe_equal_the_chain(void **state)
 {
     (void)state;
@@ -218,19 +232,12 @@ static void write_into_marked_sectors_changes_only_them(void **state)
         memcpy(before + segs[i].at, data + at, segs[i].len);
         at += segs[i].len;
     }
-    int pair[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-    int room = 1 << 20;
-    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
-    assert_int_equal(write(pair[0], data, len), (ssize_t)len);
-    assert_int_equal(vt_splice_from_socket(&sp, pair[1], segs, count), 0);
+    splice_payload(&sp, data, len, segs, count);
     assert_int_equal(pread(fd, after, (size_t)size, 0), size);
     assert_int_equal(lseek(fd, 0, SEEK_END), size);
     assert_memory_equal(after, before, (size_t)size);
     assert_int_equal(vb_source_read(vb_layer_source(c->layers[0]), off, back, len), VB_OK);
     assert_memory_equal(back, data, len);
-    close(pair[0]);
-    close(pair[1]);
     free(before);
     free(after);
     free(data);
@@ -263,12 +270,7 @@ static void placed_write_reads_back(void **state)
     assert_memory_equal(got, want, DISK); /* placed, nothing marked: reads as before */
     for (uint64_t k = 0; k < len; k++)
         data[k] = (uint8_t)(rng() | 1);
-    int pair[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-    int room = 1 << 20;
-    setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
-    assert_int_equal(write(pair[0], data, len), (ssize_t)len);
-    assert_int_equal(vt_splice_from_socket(&sp, pair[1], segs, count), 0);
+    splice_payload(&sp, data, len, segs, count);
     assert_int_equal(vb_layer_mark(c->layers[0], off, len), VB_OK);
     memcpy(want + off, data, len);
     assert_int_equal(vb_source_read(top, 0, got, DISK), VB_OK);
@@ -287,8 +289,6 @@ static void placed_write_reads_back(void **state)
     assert_memory_equal(got, want, DISK);
     vb_layer_close(again);
     vb_source_close(&file);
-    close(pair[0]);
-    close(pair[1]);
     free(want);
     free(got);
     free(data);
